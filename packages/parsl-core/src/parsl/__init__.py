@@ -1,0 +1,71 @@
+"""Parsl: parallel scripting in Python.
+
+Annotate functions as apps; each call returns a future at once; futures passed between apps
+form a dependency graph that the DataFlowKernel runs in parallel::
+
+    import parsl
+    from parsl import python_app
+
+    @python_app
+    def double(x):
+        return 2 * x
+
+    with parsl.load():                # local threads by default
+        print(double(double(3)).result())
+
+Importing this package is cheap and inert: names are loaded on first use, no plugin or
+optional dependency is imported, no thread is started and no file is touched.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "App": "parsl.app.app",
+    "app": "parsl.app.app",
+    "python_app": "parsl.app.app",
+    "bash_app": "parsl.app.app",
+    "join_app": "parsl.app.app",
+    "AppFuture": "parsl.dataflow.futures",
+    "DataFuture": "parsl.app.futures",
+    "DataFlowKernel": "parsl.dataflow.dflow",
+    "ThreadPoolExecutor": "parsl.executors.threads",
+    "File": "parsl.data_provider.files",
+    "Config": "parsl.config",
+    "set_stream_logger": "parsl.log_utils",
+    "set_file_logger": "parsl.log_utils",
+    "load": "parsl.dataflow.loader",
+    "dfk": "parsl.dataflow.loader",
+    "clear": "parsl.dataflow.loader",
+    "wait_for_current_tasks": "parsl.dataflow.loader",
+}
+# classes from plugin distributions: reachable as parsl.<Name>, not part of `import *`
+_PLUGIN_EXPORTS = {
+    "IPyParallelExecutor": "parsl.executors.ipp",
+    "TurbineExecutor": "parsl.executors.swift_t",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name) or _PLUGIN_EXPORTS.get(name)
+    if target is not None:
+        value = getattr(importlib.import_module(target), name)
+        globals()[name] = value
+        return value
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            version = metadata.version("parsl-core")
+        except metadata.PackageNotFoundError:
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
+    raise AttributeError(f"module 'parsl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_PLUGIN_EXPORTS) | {"__version__"})

@@ -1,0 +1,1 @@
+"""Apps: python, bash and join apps, their futures and errors."""

@@ -1,0 +1,249 @@
+"""The app decorators: 0.5.0's ``@App('python'|'bash', dfk, ...)`` / ``@app`` and today's
+``@python_app``, ``@bash_app`` and ``@join_app``. Calling an app returns an
+:class:`~parsl.dataflow.futures.AppFuture` at once."""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar, overload
+
+from ..errors import ConfigurationError
+from .bash import BashCall
+from .errors import InvalidAppTypeError
+from .walltime import TimedCall
+
+if TYPE_CHECKING:
+    from ..dataflow.dflow import DataFlowKernel
+    from ..dataflow.futures import AppFuture
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_UNSET_SITES = "all"
+
+
+def _normalise_sites(sites: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if sites is None or sites == "all":
+        return None
+    if isinstance(sites, str):
+        return (sites,)
+    out = tuple(sites)
+    if not all(isinstance(s, str) for s in out):
+        raise ConfigurationError(f"sites must be 'all' or a list of site names, got {sites!r}", "sites")
+    return out or None
+
+
+class AppBase:
+    """This is the base class that defines the two external facing functions that an App
+    must define: ``__init__`` (at decoration) and ``__call__`` (at each call)."""
+
+    kind = "python"
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        executor: "DataFlowKernel | None" = None,
+        walltime: float | None = 60,
+        sites: str | Sequence[str] | None = "all",
+        cache: bool = False,
+        ignore_for_cache: Sequence[str] | None = None,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"an app wraps a function, got {func!r}")
+        if walltime is not None and (not isinstance(walltime, (int, float)) or walltime <= 0):
+            raise ConfigurationError(f"walltime must be a positive number of seconds or None, got {walltime!r}", "walltime")
+        self.func = func
+        self.data_flow_kernel = executor
+        self.walltime = walltime
+        self.sites = _normalise_sites(sites)
+        self.cache = bool(cache)
+        self.ignore_for_cache = tuple(ignore_for_cache or ())
+        self.func_name = getattr(func, "__name__", type(func).__name__)
+        self._fn_hash: str | None = None
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        if executor is not None and self.sites is not None:
+            executor.check_sites(self.sites, self.func_name)
+        self.executable = self._make_executable()
+
+    def _make_executable(self) -> Callable[..., Any]:
+        return self.func
+
+    @property
+    def fn_hash(self) -> str:
+        """Hash of the function's body, part of its cache key (computed on first need)."""
+        h = self._fn_hash
+        if h is None:
+            from ..dataflow.memoization import function_hash
+
+            h = self._fn_hash = function_hash(self.func)
+        return h
+
+    def _dfk(self) -> "DataFlowKernel":
+        k = self.data_flow_kernel
+        if k is not None and not k.closed:
+            return k
+        from ..dataflow.loader import current_dfk
+
+        return current_dfk()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "AppFuture":
+        return self._dfk().submit_app(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.func_name}>"
+
+
+class PythonApp(AppBase):
+    """Extends AppBase to cover the Python App."""
+
+    def _make_executable(self) -> Callable[..., Any]:
+        if self.walltime is None:
+            return self.func
+        return TimedCall(self.func, self.walltime, self.func_name)
+
+
+class BashApp(AppBase):
+    """Extends AppBase to cover the Bash App."""
+
+    kind = "bash"
+
+    def _make_executable(self) -> Callable[..., Any]:
+        defaults: dict[str, Any] = {}
+        try:
+            for name, p in inspect.signature(self.func).parameters.items():
+                if p.default is not inspect.Parameter.empty:
+                    defaults[name] = p.default
+        except (TypeError, ValueError):
+            pass
+        return BashCall(self.func, self.func_name, self.walltime, defaults)
+
+
+class JoinApp(AppBase):
+    """An app whose function returns a future (or a list of futures); its own future
+    completes with their result(s). It runs on the kernel's internal threads."""
+
+    kind = "join"
+
+    def _make_executable(self) -> Callable[..., Any]:
+        return self.func
+
+
+_KINDS = {"python": PythonApp, "bash": BashApp}
+
+
+def App(
+    apptype: str,
+    executor: "DataFlowKernel | None" = None,
+    walltime: float | None = 60,
+    cache: bool = False,
+    sites: str | Sequence[str] = "all",
+) -> Callable[[Callable[..., Any]], AppBase]:
+    """The App decorator function.
+
+    Args:
+        apptype (string) : Apptype can be bash/python
+        executor : the DataFlowKernel the app runs on (the newest live one if this one has
+            been cleaned up, or if None)
+
+    Kwargs:
+        walltime (int) : Walltime for app in seconds, default=60
+        sites (strList) : List of site names on which the app could execute, default='all'
+        cache (Bool) : Enable caching of the app call, default=False
+
+    Returns: a decorator that turns a function into an app.
+    """
+    try:
+        cls = _KINDS[apptype]
+    except (KeyError, TypeError):
+        raise InvalidAppTypeError(f"invalid app type {apptype!r}: use 'python' or 'bash'") from None
+
+    def decorator(func: Callable[..., Any]) -> AppBase:
+        return cls(func, executor, walltime=walltime, sites=sites, cache=cache)
+
+    return decorator
+
+
+#: 0.5.0 also spells the decorator in lower case
+app = App
+
+
+def _modern(
+    cls: type[AppBase],
+    function: Callable[..., Any] | None,
+    data_flow_kernel: "DataFlowKernel | None",
+    cache: bool,
+    executors: str | Sequence[str],
+    ignore_for_cache: Sequence[str] | None,
+    walltime: float | None,
+) -> Any:
+    def decorator(func: Callable[..., Any]) -> AppBase:
+        return cls(func, data_flow_kernel, walltime=walltime, sites=executors, cache=cache, ignore_for_cache=ignore_for_cache)
+
+    if function is not None:
+        return decorator(function)
+    return decorator
+
+
+@overload
+def python_app(function: F) -> PythonApp: ...
+@overload
+def python_app(
+    function: None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    executors: str | Sequence[str] = "all",
+    ignore_for_cache: Sequence[str] | None = None,
+    walltime: float | None = None,
+) -> Callable[[F], PythonApp]: ...
+def python_app(
+    function: Callable[..., Any] | None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    executors: str | Sequence[str] = "all",
+    ignore_for_cache: Sequence[str] | None = None,
+    walltime: float | None = None,
+) -> Any:
+    """Decorator for a python app; usable bare (``@python_app``) or with options."""
+    return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+
+
+@overload
+def bash_app(function: F) -> BashApp: ...
+@overload
+def bash_app(
+    function: None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    executors: str | Sequence[str] = "all",
+    ignore_for_cache: Sequence[str] | None = None,
+    walltime: float | None = None,
+) -> Callable[[F], BashApp]: ...
+def bash_app(
+    function: Callable[..., Any] | None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    executors: str | Sequence[str] = "all",
+    ignore_for_cache: Sequence[str] | None = None,
+    walltime: float | None = None,
+) -> Any:
+    """Decorator for a bash app; usable bare (``@bash_app``) or with options."""
+    return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+
+
+@overload
+def join_app(function: F) -> JoinApp: ...
+@overload
+def join_app(
+    function: None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    ignore_for_cache: Sequence[str] | None = None,
+) -> Callable[[F], JoinApp]: ...
+def join_app(
+    function: Callable[..., Any] | None = None,
+    data_flow_kernel: "DataFlowKernel | None" = None,
+    cache: bool = False,
+    ignore_for_cache: Sequence[str] | None = None,
+) -> Any:
+    """Decorator for a join app: the function returns a future or a list of futures (from
+    other apps), and the app's own future completes with their result(s)."""
+    return _modern(JoinApp, function, data_flow_kernel, cache, "all", ignore_for_cache, None)

@@ -1,0 +1,133 @@
+"""Bash apps: the function returns a command line; the command runs in ``/bin/bash``.
+
+The returned string is formatted (PEP 3101) with the call's positional arguments and all its
+named arguments (defaults of the function's signature included), so ``{0}``,
+``{outputs[0]}`` and ``{inputs[1]}`` work. The result of a successful run is the exit code 0;
+failures raise the documented errors:
+
+* no string returned → :class:`BashAppNoReturn`
+* the format fails → :class:`AppBadFormatting`
+* stdout/stderr cannot be opened → :class:`BadStdStreamFile`
+* walltime exceeded → :class:`AppTimeout` (the whole process group is killed)
+* non-zero exit → :class:`AppFailure` (a :class:`BashExitFailure`) with ``exitcode``
+  (126: not executable, 127: command not found)
+* an ``outputs`` file missing afterwards → :class:`MissingOutputs`
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import IO, Any, Callable
+
+from .errors import AppBadFormatting, AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs
+
+_EXIT_REASONS = {126: "command found but not executable", 127: "command not found"}
+_KILL_GRACE = 2.0
+
+
+def _open_stream(spec: Any, what: str) -> IO[bytes] | None:
+    if spec is None:
+        return None
+    mode = "a"
+    path = spec
+    if isinstance(spec, tuple):
+        if len(spec) != 2 or spec[1] not in ("w", "a"):
+            raise BadStdStreamFile(spec, ValueError(f"{what} as a tuple must be (path, 'w'|'a')"))
+        path, mode = spec
+    try:
+        path = os.fspath(path)
+    except TypeError as e:
+        raise BadStdStreamFile(spec, e) from None
+    if not path:
+        raise BadStdStreamFile(spec, ValueError(f"empty {what} path"))
+    try:
+        return open(path, mode + "b")
+    except OSError as e:
+        raise BadStdStreamFile(path, e) from None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, _KILL_GRACE), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            # the leader is gone; make sure nothing it started survives either
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class BashCall:
+    """What an executor runs for one bash-app call (picklable, so remote executors can too)."""
+
+    __slots__ = ("func", "name", "walltime", "defaults")
+
+    def __init__(self, func: Callable[..., Any], name: str, walltime: float | None, defaults: dict[str, Any]) -> None:
+        self.func = func
+        self.name = name
+        self.walltime = walltime
+        self.defaults = defaults
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BashCall, (self.func, self.name, self.walltime, self.defaults))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> int:
+        named = {**self.defaults, **kwargs}
+        cmd = self.func(*args, **kwargs)
+        if not isinstance(cmd, str) or not cmd.strip():
+            raise BashAppNoReturn(f"bash app {self.name} returned {type(cmd).__name__} {cmd!r}, not a command string", None)  # type: ignore[arg-type]
+        try:
+            cmd = cmd.format(*args, **named)
+        except (IndexError, KeyError, ValueError, AttributeError) as e:
+            raise AppBadFormatting(
+                f"bash app {self.name}: formatting the command failed with {type(e).__name__}: {e} "
+                "(literal braces must be doubled, e.g. ${{HOME}})",
+                None,  # type: ignore[arg-type]
+            ) from None
+        stdout = _open_stream(named.get("stdout"), "stdout")
+        try:
+            stderr = _open_stream(named.get("stderr"), "stderr")
+        except BaseException:
+            if stdout is not None:
+                stdout.close()
+            raise
+        try:
+            rc = self._run(cmd, stdout, stderr, self.walltime)
+        finally:
+            for s in (stdout, stderr):
+                if s is not None:
+                    s.close()
+        if rc != 0:
+            reason = _EXIT_REASONS.get(rc, "command exited with a non-zero code")
+            raise BashExitFailure(f"bash app {self.name} failed: {reason}", rc)
+        missing = [o for o in named.get("outputs") or () if not os.path.exists(os.fspath(o))]
+        if missing:
+            raise MissingOutputs(f"bash app {self.name} did not create its outputs", missing)
+        return 0
+
+    def _run(self, cmd: str, stdout: IO[bytes] | None, stderr: IO[bytes] | None, walltime: float | None) -> int:
+        proc = subprocess.Popen(
+            cmd,
+            shell=True,
+            executable="/bin/bash",
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            close_fds=True,
+        )
+        try:
+            return proc.wait(timeout=walltime)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise AppTimeout(f"bash app {self.name} exceeded its walltime of {walltime} s", -1) from None
+        except BaseException:
+            _kill_group(proc)
+            raise

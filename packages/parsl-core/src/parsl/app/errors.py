@@ -1,0 +1,211 @@
+"""Errors raised by apps, at their documented 0.5.0 import path ``parsl.app.errors``."""
+from __future__ import annotations
+
+import traceback
+from types import TracebackType
+from typing import Any, Sequence
+
+from ..errors import ParslError
+
+__all__ = [
+    "AppBadFormatting",
+    "AppException",
+    "AppFailure",
+    "AppTimeout",
+    "BadStdStreamFile",
+    "BashAppNoReturn",
+    "BashExitFailure",
+    "DependencyError",
+    "InvalidAppTypeError",
+    "MissingOutputs",
+    "NotFutureError",
+    "ParslError",
+    "RemoteExceptionWrapper",
+    "UnkeyableArgument",
+]
+
+
+class NotFutureError(ParslError, TypeError):
+    """A non future item was passed to a function that expected a future.
+
+    This is basically a type error.
+    """
+
+
+class InvalidAppTypeError(ParslError, ValueError):
+    """An invalid app type was requested from the @App decorator."""
+
+
+class AppException(ParslError):
+    """An error raised during execution of an app.
+
+    What this exception contains depends entirely on context
+    """
+
+
+class _ReasonExit:
+    """Mixin for the errors documented as carrying ``reason``, ``exitcode`` and ``retries``."""
+
+    def __init__(self, reason: str, exitcode: int, retries: int | None = None) -> None:
+        self.reason = reason
+        self.exitcode = exitcode
+        self.retries = retries
+        Exception.__init__(self, reason, exitcode, retries)
+
+    def __str__(self) -> str:
+        return f"{self.reason} (exit code {self.exitcode})" if self.exitcode is not None else self.reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.exitcode, self.retries))
+
+
+class AppBadFormatting(_ReasonExit, ParslError):
+    """An error raised during formatting of a bash function.
+
+    Contains: reason(string) exitcode(int) retries(int/None)
+    """
+
+
+class AppFailure(_ReasonExit, AppException):
+    """An error raised during execution of an app.
+
+    Contains: reason(string) exitcode(int) retries(int/None)
+    """
+
+
+class BashExitFailure(AppFailure):
+    """A bash app's command exited with a non-zero code (the modern name; an AppFailure)."""
+
+
+class AppTimeout(_ReasonExit, AppException):
+    """An error raised during execution of an app when it exceeds its allotted walltime.
+
+    Contains: reason(string) exitcode(int) retries(int/None)
+    """
+
+
+class BashAppNoReturn(_ReasonExit, AppException):
+    """Bash app returned no string.
+
+    Contains: reason(string) exitcode(int) retries(int/None)
+    """
+
+
+class MissingOutputs(ParslError):
+    """Error raised at the end of app execution due to missing output files.
+
+    Contains: reason(string) outputs(List of strings/files..)
+    """
+
+    def __init__(self, reason: str, outputs: Sequence[Any]) -> None:
+        self.reason = reason
+        self.outputs = list(outputs)
+        super().__init__(reason, self.outputs)
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {', '.join(str(o) for o in self.outputs)}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.outputs))
+
+
+class BadStdStreamFile(ParslError):
+    """Error raised due to bad filepaths specified for STDOUT/ STDERR.
+
+    Contains: reason(string) outputs(List of strings/files..) exception object
+    """
+
+    def __init__(self, outputs: Any, exception: BaseException) -> None:
+        self.outputs = outputs
+        self.exception = exception
+        self.reason = f"bad stdout/stderr file {outputs!r}: {type(exception).__name__}: {exception}"
+        super().__init__(outputs, exception)
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.outputs, self.exception))
+
+
+class DependencyError(ParslError):
+    """Error raised when an app cannot run because apps it depends on failed.
+
+    Contains: ``dependent_exceptions`` (the parents' exceptions), ``dependent_tasks`` (their
+    task ids), ``reason`` (string) and ``outputs``.
+    """
+
+    def __init__(
+        self,
+        dependent_exceptions: Sequence[BaseException],
+        reason: str,
+        outputs: Sequence[Any] | None = None,
+        dependent_tasks: Sequence[int | None] | None = None,
+    ) -> None:
+        self.dependent_exceptions = list(dependent_exceptions)
+        self.dependent_tasks = list(dependent_tasks) if dependent_tasks is not None else [None] * len(self.dependent_exceptions)
+        self.reason = reason
+        self.outputs = list(outputs or [])
+        super().__init__(self.dependent_exceptions, reason, self.outputs)
+
+    def __str__(self) -> str:
+        parents = ", ".join(
+            f"task {tid} ({type(e).__name__}: {e})" if tid is not None else f"{type(e).__name__}: {e}"
+            for tid, e in zip(self.dependent_tasks, self.dependent_exceptions)
+        )
+        return f"{self.reason}; failed parents: {parents}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.dependent_exceptions, self.reason, self.outputs, self.dependent_tasks))
+
+
+class UnkeyableArgument(ParslError, TypeError):
+    """A cached app was called with an argument the memoizer cannot turn into a key."""
+
+    def __init__(self, argument: str, type_name: str, detail: str = "") -> None:
+        self.argument = argument
+        self.type_name = type_name
+        msg = (
+            f"cannot compute a cache key for argument {argument!r} of type {type_name}"
+            f"{': ' + detail if detail else ''}; register a key function with "
+            f"parsl.dataflow.memoization.id_for_memo.register({type_name}) or exclude it with "
+            f"ignore_for_cache=[{argument!r}]"
+        )
+        super().__init__(msg)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.type_name))
+
+
+class _RemoteTraceback(Exception):
+    """The formatted traceback of an exception raised in another process."""
+
+    def __init__(self, tb: str) -> None:
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return self.tb
+
+
+class RemoteExceptionWrapper:
+    """Carries an exception raised in another process, with its traceback as text.
+
+    :meth:`get_exception` returns the original exception with the remote traceback chained as
+    its ``__cause__``; if the exception itself cannot be unpickled on this side, an
+    :class:`AppException` describing it is returned instead.
+    """
+
+    def __init__(self, e_type: type[BaseException], e_value: BaseException, traceback_obj: TracebackType | None) -> None:
+        self.e_type_name = f"{e_type.__module__}.{e_type.__qualname__}"
+        self.e_value = e_value
+        self.tb_text = "".join(traceback.format_exception(e_type, e_value, traceback_obj))
+
+    def get_exception(self) -> BaseException:
+        exc = self.e_value
+        if not isinstance(exc, BaseException):
+            exc = AppException(f"{self.e_type_name}: {exc!r}")
+        exc.__cause__ = _RemoteTraceback(f'\n"""\n{self.tb_text}"""')
+        return exc
+
+    def reraise(self) -> None:
+        raise self.get_exception()

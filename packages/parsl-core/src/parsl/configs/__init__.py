@@ -1,0 +1,1 @@
+"""Ready-made configurations (0.5.0 path ``parsl.configs``)."""

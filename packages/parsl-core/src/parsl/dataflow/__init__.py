@@ -1,0 +1,1 @@
+"""The DataFlowKernel, its futures, task states and memoization."""

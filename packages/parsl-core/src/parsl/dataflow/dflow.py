@@ -1,0 +1,629 @@
+"""The DataFlowKernel: turns app calls into tasks and runs each when its dependencies are met.
+
+::
+
+    user script                    DataFlowKernel                           executors
+    ───────────                    ──────────────                           ─────────
+    app(*a, **kw) ──submit_app──▶  TaskRecord(pending) + AppFuture
+         ◀──────── AppFuture       │ futures in a / kw / inputs=[...]?
+                                   ├─ none ───────────────▶ _launch
+                                   └─ some: callback on each; the last one done ─▶ _launch
+                                   _launch: parents failed? ─▶ dep_fail (DependencyError)
+                                            cached?        ─▶ memo_done
+                                            else ─▶ executor.submit(func, *args) ──▶ runs
+                                   _exec_done ◀────────────────────── executor future done
+                                     failed & retries left ─▶ submit again
+                                     else ─▶ AppFuture.set_result / set_exception
+                                             (which wakes the dependants' callbacks)
+
+Every state change goes through :func:`parsl.dataflow.states.next_state`. Callbacks that
+complete futures can cascade (a chain of cache hits, a chain of dependency failures); a
+per-thread trampoline turns that recursion into a loop. The kernel owns no subsystem: the
+executors, the memoizer and the data manager arrive through :mod:`parsl.interfaces`.
+"""
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import itertools
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
+from ..app.futures import DataFuture
+from ..config import Config
+from ..errors import ConfigurationError, WorkflowAborted
+from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
+from . import loader
+from .dependencies import failed_parents, resolve, scan
+from .error import KernelClosed
+from .futures import AppFuture
+from .memoization import BasicMemoizer
+from .rundir import make_rundir
+from .states import Event, States
+from .taskrecord import TaskRecord
+
+if TYPE_CHECKING:
+    from ..app.app import AppBase
+    from ..data_provider.data_manager import DataManager
+
+logger = logging.getLogger("parsl.dataflow")
+
+_ATOMS = frozenset({int, float, str, bytes, bool, type(None)})
+_INTERNAL = "_parsl_internal"
+_WAIT_REPORT_SECONDS = 10.0
+
+
+class DataFlowKernel:
+    """The DataFlowKernel adds dependency awareness to an existing executor.
+
+    It is responsible for managing futures, such that when dependencies are resolved, pending
+    tasks move to the runnable state.
+
+    Keyword arguments given here override the same options in ``config``.
+
+    KWargs:
+        config (dict | Config): a 0.5.0 config dict or a typed :class:`~parsl.config.Config`
+        executors (list of executors): instead of a config
+        lazyErrors (bool): Default=True, allow workflow to continue on app failures
+            (``lazy_fail`` is the same switch)
+        appCache (bool): Enable caching of apps
+        rundir (str): Path to run directory. Defaults to ``./runinfo/NNN``
+        retries (int): Default=0, the number of retry attempts in case of failure
+        checkpointFiles (list of str): checkpoint files or directories to load
+        checkpointMode (None, 'dfk_exit', 'task_exit', 'periodic', 'manual')
+        checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
+        data_manager (DataManager): User created DataManager
+    """
+
+    def __init__(
+        self,
+        config: Config | dict[str, Any] | None = None,
+        executors: Sequence[ParslExecutor] | None = None,
+        lazyErrors: bool | None = None,
+        appCache: bool | None = None,
+        rundir: str | None = None,
+        retries: int | None = None,
+        checkpointFiles: Sequence[str] | None = None,
+        checkpointMode: str | None = None,
+        data_manager: "DataManager | None" = None,
+        *,
+        lazy_fail: bool | None = None,
+        checkpointPeriod: str | None = None,
+        memoizer: Memoizer | None = None,
+    ) -> None:
+        cfg = _resolve_config(config, executors)
+        overrides: dict[str, Any] = {}
+        if lazyErrors is not None:
+            overrides["lazy_errors"] = lazyErrors
+        if lazy_fail is not None:
+            overrides["lazy_errors"] = lazy_fail
+        if appCache is not None:
+            overrides["app_cache"] = appCache
+        if retries is not None:
+            overrides["retries"] = retries
+        if checkpointFiles is not None:
+            overrides["checkpoint_files"] = checkpointFiles
+        if checkpointMode is not None:
+            overrides["checkpoint_mode"] = checkpointMode
+        if checkpointPeriod is not None:
+            overrides["checkpoint_period"] = checkpointPeriod
+        if memoizer is not None:
+            overrides["memoizer"] = memoizer
+        if data_manager is not None:
+            overrides["data_manager"] = data_manager
+        if overrides:
+            cfg = cfg.with_(**overrides)
+        self._config = cfg
+
+        self.run_dir = os.path.abspath(rundir) if rundir else make_rundir(cfg.run_dir)
+        if rundir:
+            os.makedirs(self.run_dir, exist_ok=True)
+        self.run_id = str(uuid.uuid4())
+        self._log_handler = _start_run_log(self.run_dir) if cfg.initialize_logging else None
+        self._debug = logger.isEnabledFor(logging.DEBUG)
+
+        self.lazy_fail = cfg.lazy_errors
+        self.retries = cfg.retries
+        self.memoizer: Memoizer = cfg.memoizer or _default_memoizer(cfg)
+        self.memoizer.start(self.run_dir)
+        self._memo_enabled = cfg.app_cache
+
+        self._ids = itertools.count()
+        self._tasks: dict[int, TaskRecord] = {}
+        self._dep_lock = threading.Lock()
+        self._tls = threading.local()
+        self._aborted: WorkflowAborted | None = None
+        self.closed = False
+        self._cleanup_lock = threading.Lock()
+
+        self.executors: dict[str, ParslExecutor] = {}
+        context = ExecutorContext(run_id=self.run_id, run_dir=self.run_dir, settings={"controller": dict(cfg.controller or {})})
+        started: list[ParslExecutor] = []
+        try:
+            for ex in cfg.executors:
+                if ex.label == _INTERNAL:
+                    raise ConfigurationError(f"the executor label {_INTERNAL!r} is reserved", "executors")
+                ex.start(context)
+                started.append(ex)
+                self.executors[ex.label] = ex
+        except BaseException:
+            for ex in started:
+                ex.shutdown(block=False)
+            self._stop_logging()
+            raise
+        self._context = context
+        self._choices = list(self.executors.values())
+        self._site_cache: dict[tuple[str, ...], list[ParslExecutor]] = {}
+        self._internal: ParslExecutor | None = None
+        self._data_manager = cfg.data_manager
+
+        logger.info(
+            "DataFlowKernel started: run dir %s, executors %s, lazy errors %s, retries %d",
+            self.run_dir,
+            ", ".join(f"{k}={type(v).__name__}" for k, v in self.executors.items()),
+            self.lazy_fail,
+            self.retries,
+        )
+        atexit.register(self._atexit)
+        loader._became_live(self)
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """Returns the fully initialized config that the DFK is actively using. DO NOT update."""
+        return self._config
+
+    @property
+    def data_manager(self) -> "DataManager":
+        dm = self._data_manager
+        if dm is None:
+            from ..data_provider.data_manager import DataManager
+
+            dm = self._data_manager = DataManager(self)
+        return dm
+
+    def check_sites(self, sites: Sequence[str], app_name: str = "app") -> list[ParslExecutor]:
+        """The executors for ``sites``; a ConfigurationError lists the configured ones."""
+        key = tuple(sites)
+        exs = self._site_cache.get(key)
+        if exs is None:
+            unknown = [s for s in key if s not in self.executors]
+            if unknown:
+                raise ConfigurationError(
+                    f"app {app_name} names unknown site(s) {', '.join(map(repr, unknown))}; "
+                    f"configured sites: {', '.join(map(repr, self.executors))}",
+                    "sites",
+                )
+            exs = self._site_cache[key] = [self.executors[s] for s in key]
+        return exs
+
+    def submit(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        parsl_sites: str | Sequence[str] = "all",
+        fn_hash: str | None = None,
+        cache: bool = False,
+        **kwargs: Any,
+    ) -> AppFuture:
+        """Add task to the dataflow system (the 0.5.0 low-level entry; apps call
+        :meth:`submit_app`). Returns the call's AppFuture (its DataFutures are on
+        ``.outputs``)."""
+        from ..app.app import PythonApp
+
+        app = PythonApp(func, self, walltime=None, sites=parsl_sites, cache=cache)
+        if fn_hash is not None:
+            app._fn_hash = fn_hash
+        return self.submit_app(app, args, kwargs)
+
+    def submit_app(self, app: "AppBase", args: tuple[Any, ...], kwargs: dict[str, Any]) -> AppFuture:
+        """Create the task for one call of ``app``; return its AppFuture at once."""
+        if self._aborted is not None:
+            raise self._aborted
+        if self.closed:
+            raise KernelClosed("this DataFlowKernel has been cleaned up; load a new one to run more apps")
+        sites = app.sites
+        if sites is not None and sites not in self._site_cache:
+            self.check_sites(sites, app.func_name)
+        tid = next(self._ids)
+        fu = AppFuture(tid=tid)
+        kind = app.kind
+        if kind == "bash":
+            fu.stdout = kwargs.get("stdout", app.executable.defaults.get("stdout"))  # type: ignore[attr-defined]
+            fu.stderr = kwargs.get("stderr", app.executable.defaults.get("stderr"))  # type: ignore[attr-defined]
+        outputs = kwargs.get("outputs")
+        if outputs:
+            fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
+        cache = app.cache and self._memo_enabled
+        record = TaskRecord(
+            tid,
+            app.executable,
+            app.func_name,
+            app.fn_hash if cache else "",
+            args,
+            kwargs,
+            fu,
+            sites,
+            cache,
+            app.ignore_for_cache,
+            kind == "join",
+        )
+        found: list[concurrent.futures.Future[Any]] = []
+        nested = False
+        for a in args:
+            if type(a) not in _ATOMS:
+                nested = scan(a, found) or nested
+        for v in kwargs.values():
+            if type(v) not in _ATOMS:
+                nested = scan(v, found) or nested
+        inputs = kwargs.get("inputs")
+        if inputs and self._has_remote_files(inputs):
+            nested = self._stage_inputs(record, found) or nested
+        self._tasks[tid] = record
+        if self._debug:
+            logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
+        if found:
+            record.depends = found
+            record.has_nested = nested
+            record.pending = len(found) + 1
+            cb = partial(self._dep_done, record)
+            for f in found:
+                f.add_done_callback(cb)
+            self._dep_done(record, None)
+        else:
+            self._schedule(record)
+        return fu
+
+    def wait_for_current_tasks(self) -> None:
+        """Wait until every task submitted so far (and any they submit) has finished."""
+        start = time.monotonic()
+        while True:
+            outstanding = [r.app_fu for r in list(self._tasks.values())]
+            if not outstanding:
+                return
+            done, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
+            if not_done:
+                logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
+
+    def checkpoint(self) -> str | None:
+        """Checkpoint the dfk incrementally: every completed, cached task not yet checkpointed
+        is written. Returns the checkpoint directory."""
+        return self.memoizer.checkpoint()
+
+    def load_checkpoints(self, checkpointDirs: Sequence[str] | None) -> dict[str, Any]:
+        """Load checkpoints from the given run or checkpoint directories into the memoizer."""
+        load = getattr(self.memoizer, "load_checkpoints", None)
+        if load is None:
+            raise ConfigurationError(f"the memoizer {type(self.memoizer).__name__} cannot load checkpoints", "memoizer")
+        result: dict[str, Any] = load(checkpointDirs or [])
+        return result
+
+    def cleanup(self, wait: bool = True) -> None:
+        """DataFlowKernel cleanup: wait for outstanding tasks (or, with ``wait=False``, fail
+        those not yet running), write the final checkpoint, shut every executor down and stop
+        the run log. Idempotent; also runs at interpreter exit."""
+        with self._cleanup_lock:
+            if self.closed:
+                return
+            if wait:
+                self.wait_for_current_tasks()
+            else:
+                self._fail_pending(KernelClosed("the DataFlowKernel was cleaned up before this task could run"))
+            self.closed = True
+        loader._closed(self)
+        try:
+            self.memoizer.close()
+        except Exception:
+            logger.exception("closing the memoizer failed")
+        for ex in list(self.executors.values()) + ([self._internal] if self._internal else []):
+            try:
+                ex.shutdown()
+            except Exception:
+                logger.exception("shutting down executor %s failed", ex.label)
+        if self._data_manager is not None and hasattr(self._data_manager, "shutdown"):
+            self._data_manager.shutdown()
+        logger.info("DataFlowKernel cleaned up: %d tasks submitted", self.task_count)
+        self._stop_logging()
+        atexit.unregister(self._atexit)
+
+    @property
+    def task_count(self) -> int:
+        """Tasks submitted so far."""
+        # itertools.count hands out ids atomically but has no read method; its repr is "count(N)"
+        return int(repr(self._ids)[len("count(") : -1])
+
+    def __enter__(self) -> "DataFlowKernel":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.cleanup()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "live"
+        return f"<DataFlowKernel {state} run_dir={self.run_dir!r} executors={list(self.executors)}>"
+
+    # -- the task life-cycle ---------------------------------------------------------------
+
+    def _dep_done(self, record: TaskRecord, _fut: Any) -> None:
+        with self._dep_lock:
+            record.pending -= 1
+            if record.pending != 0:
+                return
+        self._schedule(record)
+
+    def _schedule(self, record: TaskRecord) -> None:
+        """Launch ``record`` now, or after the launch this thread is already doing."""
+        tls = self._tls
+        q = getattr(tls, "q", None)
+        if q is not None:
+            q.append(record)
+            return
+        tls.q = q = deque((record,))
+        try:
+            while q:
+                self._launch(q.popleft())
+        finally:
+            tls.q = None
+
+    def _launch(self, record: TaskRecord) -> None:
+        if record.state is not States.pending:
+            return
+        try:
+            deps = record.depends
+            if deps:
+                failed = failed_parents(deps)
+                if failed:
+                    record.on(Event.dep_fail)
+                    exc = DependencyError(
+                        [e for _, e in failed],
+                        f"task {record.id} ({record.func_name}) cannot run because tasks it depends on failed",
+                        record.kwargs.get("outputs"),
+                        dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                    )
+                    self._finish(record, exc=exc)
+                    return
+                record.args = tuple([resolve(a) if type(a) not in _ATOMS else a for a in record.args])
+                record.kwargs = {k: resolve(v) if type(v) not in _ATOMS else v for k, v in record.kwargs.items()}
+                record.depends = None
+            if self._aborted is not None:
+                record.on(Event.fail)
+                self._finish(record, exc=self._aborted)
+                return
+            if record.cache:
+                try:
+                    hit = self.memoizer.lookup(record)
+                except UnkeyableArgument as e:
+                    record.on(Event.fail)
+                    self._finish(record, exc=e)
+                    return
+                if hit is not None:
+                    record.on(Event.memo_hit)
+                    if self._debug:
+                        logger.debug("task %d %s: cache hit", record.id, record.func_name)
+                    self._finish(record, result=hit.value)
+                    return
+            record.on(Event.launch)
+            self._send(record)
+        except BaseException as e:  # an error of ours must fail the task, never lose it
+            logger.exception("launching task %d failed", record.id)
+            if not record.app_fu.done():
+                record.state = States.failed
+                self._finish(record, exc=e)
+
+    def _send(self, record: TaskRecord) -> None:
+        if record.join:
+            ex = self._internal_executor()
+        elif record.sites is None:
+            choices = self._choices
+            ex = choices[0] if len(choices) == 1 else random.choice(choices)
+        else:
+            choices = self._site_cache[record.sites]
+            ex = choices[0] if len(choices) == 1 else random.choice(choices)
+        record.executor = ex
+        try:
+            fut = ex.submit(record.func, *record.args, **record.kwargs)
+        except Exception as e:
+            logger.error("task %d could not be submitted to executor %s: %s", record.id, ex.label, e)
+            record.on(Event.fail)
+            self._finish(record, exc=e)
+            return
+        record.exec_fu = fut
+        fut.add_done_callback(partial(self._exec_done, record))
+
+    def _exec_done(self, record: TaskRecord, fut: concurrent.futures.Future[Any]) -> None:
+        exc: BaseException | None
+        try:
+            result = fut.result()
+            exc = None
+        except BaseException as e:  # noqa: BLE001
+            exc, result = e, None
+        if isinstance(result, RemoteExceptionWrapper):
+            exc, result = result.get_exception(), None
+        record.exec_fu = None
+        if exc is not None:
+            record.fail_count += 1
+            if record.fail_count <= self.retries and self._aborted is None and not self.closed:
+                record.on(Event.retry)
+                logger.info("task %d %s failed (%s: %s); retry %d of %d", record.id, record.func_name, type(exc).__name__, exc, record.fail_count, self.retries)
+                self._send(record)
+                return
+            record.on(Event.fail)
+            if self._debug:
+                logger.debug("task %d %s failed: %r", record.id, record.func_name, exc)
+            self._finish(record, exc=exc)
+            return
+        if record.join:
+            self._join(record, result)
+            return
+        record.on(Event.succeed)
+        if record.cache:
+            try:
+                self.memoizer.update(record, result)
+            except Exception:
+                logger.exception("could not memoize the result of task %d", record.id)
+        self._finish(record, result=result)
+
+    def _join(self, record: TaskRecord, inner: Any) -> None:
+        if isinstance(inner, concurrent.futures.Future):
+            futures = [inner]
+        elif isinstance(inner, (list, tuple)) and all(isinstance(f, concurrent.futures.Future) for f in inner):
+            futures = list(inner)
+        else:
+            record.on(Event.fail)
+            self._finish(record, exc=TypeError(f"join app {record.func_name} must return a future or a list of futures, not {type(inner).__name__}"))
+            return
+        record.on(Event.join)
+        remaining = [len(futures)]
+        lock = threading.Lock()
+
+        def one_done(_f: Any) -> None:
+            with lock:
+                remaining[0] -= 1
+                if remaining[0]:
+                    return
+            failed = failed_parents(futures)
+            if failed:
+                record.on(Event.fail)
+                exc: BaseException = failed[0][1] if len(futures) == 1 else DependencyError(
+                    [e for _, e in failed],
+                    f"join app {record.func_name} (task {record.id}): futures it returned failed",
+                    dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                )
+                self._finish(record, exc=exc)
+                return
+            record.on(Event.succeed)
+            value = futures[0].result() if isinstance(inner, concurrent.futures.Future) else [f.result() for f in futures]
+            if record.cache:
+                self.memoizer.update(record, value)
+            self._finish(record, result=value)
+
+        if not futures:
+            record.on(Event.succeed)
+            self._finish(record, result=[])
+            return
+        for f in futures:
+            f.add_done_callback(one_done)
+
+    def _finish(self, record: TaskRecord, result: Any = None, exc: BaseException | None = None) -> None:
+        self._tasks.pop(record.id, None)
+        record.depends = None
+        fu = record.app_fu
+        if exc is None:
+            fu.set_result(result)
+            return
+        fu.set_exception(exc)
+        if not self.lazy_fail and record.state is States.failed and self._aborted is None:
+            self._abort(record, exc)
+
+    def _abort(self, record: TaskRecord, exc: BaseException) -> None:
+        aborted = WorkflowAborted(record.id, exc)
+        with self._dep_lock:
+            if self._aborted is not None:
+                return
+            self._aborted = aborted
+        logger.error("%s", aborted)
+        self._fail_pending(aborted)
+
+    def _fail_pending(self, exc: BaseException) -> None:
+        """Fail every task still waiting for its dependencies."""
+        victims: list[TaskRecord] = []
+        with self._dep_lock:
+            for r in list(self._tasks.values()):
+                if r.state is States.pending and r.pending > 0:
+                    r.pending = -1  # its last dependency will no longer launch it
+                    victims.append(r)
+        for r in victims:
+            r.on(Event.fail)
+            self._finish(r, exc=exc)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _internal_executor(self) -> ParslExecutor:
+        ex = self._internal
+        if ex is None:
+            from ..executors.threads import ThreadPoolExecutor
+
+            with self._cleanup_lock:
+                if self._internal is None:
+                    new = ThreadPoolExecutor(max_workers=8, thread_name_prefix="parsl-internal", label=_INTERNAL)
+                    new.start(self._context)
+                    self._internal = new
+                ex = self._internal
+        return ex
+
+    def _has_remote_files(self, inputs: Any) -> bool:
+        from ..data_provider.files import File
+
+        return isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.scheme != "file" for i in inputs)
+
+    def _stage_inputs(self, record: TaskRecord, found: list[concurrent.futures.Future[Any]]) -> bool:
+        """Replace remote Files in ``inputs`` by DataFutures of their staged copies."""
+        from ..data_provider.files import File
+
+        staged = []
+        for item in record.kwargs["inputs"]:
+            if isinstance(item, File) and item.scheme != "file":
+                df = self.data_manager.stage_in(item, None)
+                found.append(df)
+                staged.append(df)
+            else:
+                staged.append(item)
+        record.kwargs = {**record.kwargs, "inputs": staged}
+        return True
+
+    def _atexit(self) -> None:
+        try:
+            self.cleanup()
+        except Exception:
+            logger.exception("cleanup at exit failed")
+
+    def _stop_logging(self) -> None:
+        h = self._log_handler
+        if h is not None:
+            logging.getLogger("parsl").removeHandler(h)
+            h.close()
+            self._log_handler = None
+
+
+def _resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[ParslExecutor] | None) -> Config:
+    if config is not None and executors is not None:
+        raise ConfigurationError("give either config= or executors=, not both")
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        from ..config_dict import config_from_dict
+
+        return config_from_dict(config)
+    if config is not None:
+        raise ConfigurationError(f"config must be a Config or a 0.5.0 config dict, not {type(config).__name__}")
+    if executors is not None:
+        if isinstance(executors, ParslExecutor):
+            executors = [executors]
+        return Config(executors=list(executors))
+    return Config()
+
+
+def _default_memoizer(cfg: Config) -> Memoizer:
+    return BasicMemoizer(enabled=cfg.app_cache)
+
+
+def _start_run_log(run_dir: str) -> logging.Handler:
+    from ..log_utils import COMPACT_FORMAT
+
+    handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
+    parsl_logger = logging.getLogger("parsl")
+    if parsl_logger.getEffectiveLevel() > logging.INFO:
+        parsl_logger.setLevel(logging.INFO)
+    parsl_logger.addHandler(handler)
+    return handler

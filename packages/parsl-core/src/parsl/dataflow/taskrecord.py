@@ -1,0 +1,79 @@
+"""What the kernel knows about one task: a slotted record, not a dict."""
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Callable
+
+from .states import Event, States, next_state
+
+if TYPE_CHECKING:
+    from ..interfaces import ParslExecutor
+    from .futures import AppFuture
+
+
+class TaskRecord:
+    """One task. ``func`` is what the executor runs; ``depends`` the futures it waits for."""
+
+    __slots__ = (
+        "id",
+        "func",
+        "func_name",
+        "fn_hash",
+        "args",
+        "kwargs",
+        "app_fu",
+        "sites",
+        "state",
+        "fail_count",
+        "depends",
+        "pending",
+        "cache",
+        "ignore_for_cache",
+        "memo_key",
+        "join",
+        "executor",
+        "exec_fu",
+        "has_nested",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        func: Callable[..., Any],
+        func_name: str,
+        fn_hash: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        app_fu: "AppFuture",
+        sites: tuple[str, ...] | None,
+        cache: bool,
+        ignore_for_cache: tuple[str, ...],
+        join: bool,
+    ) -> None:
+        self.id = id
+        self.func = func
+        self.func_name = func_name
+        self.fn_hash = fn_hash
+        self.args = args
+        self.kwargs = kwargs
+        self.app_fu = app_fu
+        self.sites = sites
+        self.state = States.pending
+        self.fail_count = 0
+        self.depends: list[Future[Any]] | None = None
+        self.pending = 0
+        self.cache = cache
+        self.ignore_for_cache = ignore_for_cache
+        self.memo_key: str | None = None
+        self.join = join
+        self.executor: "ParslExecutor | None" = None
+        self.exec_fu: Future[Any] | None = None
+        self.has_nested = False
+
+    def on(self, event: Event) -> States:
+        """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
+        self.state = new = next_state(self.state, event)
+        return new
+
+    def __repr__(self) -> str:
+        return f"<TaskRecord {self.id} {self.func_name} {self.state.value}>"

@@ -1,0 +1,137 @@
+"""The thread pool executor: runs apps on threads of the script's own process.
+
+::
+
+    submit(fn, *a, **kw) ──▶ LeanFuture + (fn, a, kw) ──▶ SimpleQueue ──▶ worker threads
+                                                                           │ fn(*a, **kw)
+         future.set_result / set_exception ◀───────────────────────────────┘
+
+Workers are started on demand up to ``max_workers``; ``shutdown`` puts one stop marker per
+worker and (by default) waits for the queued work to finish.
+"""
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from typing import Any, Callable
+
+from ..dataflow.lean_future import LeanFuture
+from ..interfaces import ExecutorContext, ParslExecutor
+from .errors import ExecutorShutdown
+
+_STOP = None
+_pool_ids = itertools.count()
+
+
+class ThreadPoolExecutor(ParslExecutor):
+    """The thread pool executor.
+
+    Kwargs:
+        max_workers (int) : Number of threads (Default=2)
+        thread_name_prefix (string) : Thread name prefix
+        execution_provider : ignored (threads need no provider)
+        config (dict) : a 0.5.0 site dict; ``execution.maxThreads`` and
+            ``execution.options.maxThreads`` / ``threadNamePrefix`` are read from it
+        label (string) : the site name apps refer to in ``sites=[...]``
+    """
+
+    def __init__(
+        self,
+        max_workers: int = 2,
+        thread_name_prefix: str = "",
+        execution_provider: Any = None,
+        config: dict[str, Any] | None = None,
+        label: str = "threads",
+        **kwargs: Any,
+    ) -> None:
+        if config:
+            execution = config.get("execution", {}) or {}
+            options = execution.get("options", {}) or {}
+            max_workers = options.get("maxThreads", execution.get("maxThreads", max_workers))
+            thread_name_prefix = options.get("threadNamePrefix", thread_name_prefix)
+            label = config.get("site", label)
+        if kwargs:
+            raise TypeError(f"ThreadPoolExecutor got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+            raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+        self.max_workers = max_workers
+        self.thread_name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_ids)}"
+        self.label = label
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    def __repr__(self) -> str:
+        return f"ThreadPoolExecutor(label={self.label!r}, max_workers={self.max_workers})"
+
+    def start(self, context: ExecutorContext) -> None:
+        self.context = context
+
+    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> LeanFuture:
+        """Submits work to the thread pool; returns a ``concurrent.futures.Future``."""
+        if self._shutdown:
+            raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
+        fut = LeanFuture()
+        self._queue.put((fut, func, args, kwargs))
+        # hand the item to an idle worker, or start one if the pool is not full
+        if not self._idle.acquire(blocking=False) and len(self._threads) < self.max_workers:
+            self._add_worker()
+        return fut
+
+    def _add_worker(self) -> None:
+        with self._lock:
+            if len(self._threads) >= self.max_workers or self._shutdown:
+                return
+            t = threading.Thread(
+                target=self._work,
+                name=f"{self.thread_name_prefix}_{len(self._threads)}",
+                daemon=True,
+            )
+            self._threads.append(t)
+            t.start()
+
+    def _work(self) -> None:
+        get = self._queue.get
+        idle = self._idle
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            fut, func, args, kwargs = item
+            item = None
+            if fut.set_running_or_notify_cancel():
+                try:
+                    result = func(*args, **kwargs)
+                except BaseException as e:  # noqa: BLE001 - the exception belongs to the task
+                    fut.set_exception(e)
+                else:
+                    fut.set_result(result)
+            fut = func = args = kwargs = None
+            idle.release()
+
+    def scale_out(self, workers: int = 1) -> list[str]:
+        """Not implemented for threads: raises NotImplementedError."""
+        raise NotImplementedError("the thread pool executor cannot scale out")
+
+    def scale_in(self, workers: int = 1) -> list[str]:
+        """Not implemented for threads: raises NotImplementedError."""
+        raise NotImplementedError("the thread pool executor cannot scale in")
+
+    def shutdown(self, block: bool = True) -> None:
+        """Stop the workers after the queued work; wait for them if ``block``. Idempotent."""
+        with self._lock:
+            if self._shutdown:
+                threads: list[threading.Thread] = []
+            else:
+                self._shutdown = True
+                threads = list(self._threads)
+                for _ in threads:
+                    self._queue.put(_STOP)
+        if block:
+            me = threading.current_thread()
+            for t in threads:
+                if t is not me:
+                    t.join()

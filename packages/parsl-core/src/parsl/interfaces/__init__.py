@@ -1,0 +1,27 @@
+"""The interfaces that plugins implement and the kernel talks to.
+
+Plugin distributions (``parsl_executors``, ``libsubmit``, ``parsl_data``, ``parsl_containers``)
+import from here and from nothing else in ``parsl`` that is not documented as public.
+"""
+from .channel import Channel
+from .executor import ExecutorContext, ParslExecutor
+from .launcher import Launcher
+from .memoizer import Memoizer
+from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
+from .site import BlockSpec, SiteSpec
+from .staging import Staging
+
+__all__ = [
+    "BlockShape",
+    "BlockSpec",
+    "Channel",
+    "ExecutionProvider",
+    "ExecutorContext",
+    "JobState",
+    "Launcher",
+    "Memoizer",
+    "ParslExecutor",
+    "SiteSpec",
+    "Staging",
+    "parse_walltime",
+]

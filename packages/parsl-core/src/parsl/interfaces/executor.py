@@ -1,0 +1,82 @@
+"""The executor interface: what the DataFlowKernel needs from anything that runs tasks.
+
+::
+
+    DataFlowKernel ──start(ExecutorContext)──▶ executor      (once, before the first task)
+                   ──submit(func, *a, **kw)──▶ executor ──▶ Future (concurrent.futures.Future)
+                   ◀──────── result / exception on that future
+                   ──scale_out(n) / scale_in(n)─▶ (blocks; only when scaling_enabled)
+                   ──shutdown()──────────────▶ (idempotent)
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class ExecutorContext:
+    """Everything an executor learns from the kernel, handed over once in
+    :meth:`ParslExecutor.start`: the run id and the run directory (where it may keep its own
+    files under ``<run_dir>/<label>/``), plus settings shared by the workflow."""
+
+    run_id: str
+    run_dir: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ParslExecutor(ABC):
+    """Define the strict interface for all Executor classes.
+
+    Only :meth:`submit` and :meth:`shutdown` must be written; scaling is optional and is
+    announced by :attr:`scaling_enabled`. ``label`` names the executor: it is the site name
+    that ``sites=[...]`` on an app refers to.
+    """
+
+    label: str = "executor"
+    #: set by :meth:`start`; ``None`` before the executor is started
+    context: ExecutorContext | None = None
+
+    def start(self, context: ExecutorContext) -> None:
+        """Start the executor. Called once by the kernel before the first submit."""
+        self.context = context
+
+    @abstractmethod
+    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``func(*args, **kwargs)`` somewhere; return a future for its result."""
+
+    @property
+    def scaling_enabled(self) -> bool:
+        """Whether :meth:`scale_out` / :meth:`scale_in` do anything."""
+        return False
+
+    def scale_out(self, blocks: int = 1) -> list[str]:
+        """Add ``blocks`` blocks of workers; return their block ids."""
+        raise NotImplementedError(f"{type(self).__name__} cannot scale out")
+
+    def scale_in(self, blocks: int = 1) -> list[str]:
+        """Release ``blocks`` blocks of workers; return their block ids."""
+        raise NotImplementedError(f"{type(self).__name__} cannot scale in")
+
+    @property
+    def outstanding(self) -> int:
+        """Tasks submitted and not yet finished (used by block scaling)."""
+        return 0
+
+    @abstractmethod
+    def shutdown(self, block: bool = True) -> None:
+        """Stop the executor and release everything it started. Must be idempotent."""
+
+    def __enter__(self) -> "ParslExecutor":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
