@@ -100,6 +100,6 @@ class Config:
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
 
-    def with_(self, **changes: Any) -> "Config":
+    def with_(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

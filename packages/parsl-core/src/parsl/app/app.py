@@ -41,7 +41,7 @@ class AppBase:
     def __init__(
         self,
         func: Callable[..., Any],
-        executor: "DataFlowKernel | None" = None,
+        executor: DataFlowKernel | None = None,
         walltime: float | None = 60,
         sites: str | Sequence[str] | None = "all",
         cache: bool = False,
@@ -77,7 +77,7 @@ class AppBase:
             h = self._fn_hash = function_hash(self.func)
         return h
 
-    def _dfk(self) -> "DataFlowKernel":
+    def _dfk(self) -> DataFlowKernel:
         k = self.data_flow_kernel
         if k is not None and not k.closed:
             return k
@@ -85,7 +85,7 @@ class AppBase:
 
         return current_dfk()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> "AppFuture":
+    def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
         return self._dfk().submit_app(self, args, kwargs)
 
     def __repr__(self) -> str:
@@ -132,7 +132,7 @@ _KINDS = {"python": PythonApp, "bash": BashApp}
 
 def App(
     apptype: str,
-    executor: "DataFlowKernel | None" = None,
+    executor: DataFlowKernel | None = None,
     walltime: float | None = 60,
     cache: bool = False,
     sites: str | Sequence[str] = "all",
@@ -169,7 +169,7 @@ app = App
 def _modern(
     cls: type[AppBase],
     function: Callable[..., Any] | None,
-    data_flow_kernel: "DataFlowKernel | None",
+    data_flow_kernel: DataFlowKernel | None,
     cache: bool,
     executors: str | Sequence[str],
     ignore_for_cache: Sequence[str] | None,
@@ -188,7 +188,7 @@ def python_app(function: F) -> PythonApp: ...
 @overload
 def python_app(
     function: None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
@@ -196,7 +196,7 @@ def python_app(
 ) -> Callable[[F], PythonApp]: ...
 def python_app(
     function: Callable[..., Any] | None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
@@ -211,7 +211,7 @@ def bash_app(function: F) -> BashApp: ...
 @overload
 def bash_app(
     function: None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
@@ -219,7 +219,7 @@ def bash_app(
 ) -> Callable[[F], BashApp]: ...
 def bash_app(
     function: Callable[..., Any] | None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
@@ -234,13 +234,13 @@ def join_app(function: F) -> JoinApp: ...
 @overload
 def join_app(
     function: None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     ignore_for_cache: Sequence[str] | None = None,
 ) -> Callable[[F], JoinApp]: ...
 def join_app(
     function: Callable[..., Any] | None = None,
-    data_flow_kernel: "DataFlowKernel | None" = None,
+    data_flow_kernel: DataFlowKernel | None = None,
     cache: bool = False,
     ignore_for_cache: Sequence[str] | None = None,
 ) -> Any:

@@ -67,7 +67,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 class BashCall:
     """What an executor runs for one bash-app call (picklable, so remote executors can too)."""
 
-    __slots__ = ("func", "name", "walltime", "defaults")
+    __slots__ = ("defaults", "func", "name", "walltime")
 
     def __init__(self, func: Callable[..., Any], name: str, walltime: float | None, defaults: dict[str, Any]) -> None:
         self.func = func

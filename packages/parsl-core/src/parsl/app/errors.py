@@ -50,7 +50,7 @@ class _ReasonExit:
         self.reason = reason
         self.exitcode = exitcode
         self.retries = retries
-        Exception.__init__(self, reason, exitcode, retries)
+        super().__init__(reason, exitcode, retries)  # type: ignore[call-arg]
 
     def __str__(self) -> str:
         return f"{self.reason} (exit code {self.exitcode})" if self.exitcode is not None else self.reason
@@ -151,7 +151,7 @@ class DependencyError(ParslError):
     def __str__(self) -> str:
         parents = ", ".join(
             f"task {tid} ({type(e).__name__}: {e})" if tid is not None else f"{type(e).__name__}: {e}"
-            for tid, e in zip(self.dependent_tasks, self.dependent_exceptions)
+            for tid, e in zip(self.dependent_tasks, self.dependent_exceptions, strict=True)
         )
         return f"{self.reason}; failed parents: {parents}"
 

@@ -19,7 +19,7 @@ class DataFuture(LeanFuture):
     def __init__(
         self,
         fut: Future[Any] | None,
-        file_obj: "str | File",
+        file_obj: str | File,
         parent: Any = None,
         tid: int | None = None,
         *,

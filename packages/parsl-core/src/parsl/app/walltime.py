@@ -33,7 +33,7 @@ _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 
 
 class _Token:
-    __slots__ = ("tid", "active", "fired")
+    __slots__ = ("active", "fired", "tid")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -114,7 +114,7 @@ def call_with_walltime(func: Callable[..., Any], walltime: float, name: str, *ar
 class TimedCall:
     """A picklable ``func`` with a walltime, as sent to an executor."""
 
-    __slots__ = ("func", "walltime", "name")
+    __slots__ = ("func", "name", "walltime")
 
     def __init__(self, func: Callable[..., Any], walltime: float, name: str) -> None:
         self.func = func

@@ -25,11 +25,11 @@ class DataManager:
     """Moves files for one kernel. ``working_dir`` is where staged-in copies land (a site's
     ``data.working_dir`` in a 0.5.0 config)."""
 
-    def __init__(self, dfk: "DataFlowKernel | None" = None, max_threads: int = 4, working_dir: str | None = None) -> None:
+    def __init__(self, dfk: DataFlowKernel | None = None, max_threads: int = 4, working_dir: str | None = None) -> None:
         self.dfk = dfk
         self.max_threads = max_threads
         self.working_dir = working_dir
-        self._pool: "ThreadPoolExecutor | None" = None
+        self._pool: ThreadPoolExecutor | None = None
         self._stagings: dict[str, Staging] = {}
         self._futures: dict[tuple[str, str | None], DataFuture] = {}
         self._lock = threading.Lock()

@@ -46,13 +46,13 @@ class File(str):
 
     def __new__(
         cls,
-        url: "str | os.PathLike[str]",
+        url: str | os.PathLike[str],
         dman: Any = None,
         cache: bool = False,
         caching_dir: str = ".",
         staging: str = "direct",
         local_path: str | None = None,
-    ) -> "File":
+    ) -> File:
         if isinstance(url, File):
             url = url.url
         url = os.fspath(url)
@@ -107,30 +107,30 @@ class File(str):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.url, self.cache, self.caching_dir, self.staging, self.local_path))
 
-    def with_local_path(self, local_path: str) -> "File":
+    def with_local_path(self, local_path: str) -> File:
         """A copy of this File whose local copy is at ``local_path``."""
         return File(self.url, cache=self.cache, caching_dir=self.caching_dir, staging=self.staging, local_path=local_path)
 
     # -- 0.5.0 staging methods --------------------------------------------------------------
 
-    def stage_in(self, site: str | None = None) -> "DataFuture":
+    def stage_in(self, site: str | None = None) -> DataFuture:
         """Transport file from the site of origin to local site."""
         from ..dataflow.loader import current_dfk
 
         return current_dfk().data_manager.stage_in(self, site)
 
-    def stage_out(self) -> "DataFuture":
+    def stage_out(self) -> DataFuture:
         """Transport file from local filesystem to origin site."""
         from ..dataflow.loader import current_dfk
 
         return current_dfk().data_manager.stage_out(self)
 
-    def get_data_future(self, site: str | None = None) -> "DataFuture | None":
+    def get_data_future(self, site: str | None = None) -> DataFuture | None:
         from ..dataflow.loader import current_dfk
 
         return current_dfk().data_manager.get_data_future(self, site)
 
-    def set_data_future(self, df: "DataFuture", site: str | None = None) -> None:
+    def set_data_future(self, df: DataFuture, site: str | None = None) -> None:
         from ..dataflow.loader import current_dfk
 
         current_dfk().data_manager.set_data_future(self, df, site)

@@ -93,7 +93,7 @@ class DataFlowKernel:
         retries: int | None = None,
         checkpointFiles: Sequence[str] | None = None,
         checkpointMode: str | None = None,
-        data_manager: "DataManager | None" = None,
+        data_manager: DataManager | None = None,
         *,
         lazy_fail: bool | None = None,
         checkpointPeriod: str | None = None,
@@ -183,7 +183,7 @@ class DataFlowKernel:
         return self._config
 
     @property
-    def data_manager(self) -> "DataManager":
+    def data_manager(self) -> DataManager:
         dm = self._data_manager
         if dm is None:
             from ..data_provider.data_manager import DataManager
@@ -225,7 +225,7 @@ class DataFlowKernel:
             app._fn_hash = fn_hash
         return self.submit_app(app, args, kwargs)
 
-    def submit_app(self, app: "AppBase", args: tuple[Any, ...], kwargs: dict[str, Any]) -> AppFuture:
+    def submit_app(self, app: AppBase, args: tuple[Any, ...], kwargs: dict[str, Any]) -> AppFuture:
         """Create the task for one call of ``app``; return its AppFuture at once."""
         if self._aborted is not None:
             raise self._aborted
@@ -290,7 +290,7 @@ class DataFlowKernel:
             outstanding = [r.app_fu for r in list(self._tasks.values())]
             if not outstanding:
                 return
-            done, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
+            _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
             if not_done:
                 logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
 
@@ -341,7 +341,7 @@ class DataFlowKernel:
         # itertools.count hands out ids atomically but has no read method; its repr is "count(N)"
         return int(repr(self._ids)[len("count(") : -1])
 
-    def __enter__(self) -> "DataFlowKernel":
+    def __enter__(self) -> DataFlowKernel:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -444,7 +444,7 @@ class DataFlowKernel:
         try:
             result = fut.result()
             exc = None
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None

@@ -25,20 +25,20 @@ class AppFuture(LeanFuture):
         self.tid = tid
         self.stdout = stdout
         self.stderr = stderr
-        self._outputs: list["DataFuture"] | None = None
+        self._outputs: list[DataFuture] | None = None
         self.parent = parent
         if parent is not None:
             self.update_parent(parent)
 
     @property
-    def outputs(self) -> list["DataFuture"]:
+    def outputs(self) -> list[DataFuture]:
         out = self._outputs
         if out is None:
             out = self._outputs = []
         return out
 
     @outputs.setter
-    def outputs(self, value: list["DataFuture"]) -> None:
+    def outputs(self, value: list[DataFuture]) -> None:
         self._outputs = value
 
     def update_parent(self, fut: Future[Any]) -> None:

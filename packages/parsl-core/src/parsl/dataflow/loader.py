@@ -17,17 +17,17 @@ if TYPE_CHECKING:
     from .dflow import DataFlowKernel
 
 _lock = threading.Lock()
-_current: "DataFlowKernel | None" = None
-_loaded: "DataFlowKernel | None" = None
+_current: DataFlowKernel | None = None
+_loaded: DataFlowKernel | None = None
 
 
-def _became_live(dfk: "DataFlowKernel") -> None:
+def _became_live(dfk: DataFlowKernel) -> None:
     global _current
     with _lock:
         _current = dfk
 
 
-def _closed(dfk: "DataFlowKernel") -> None:
+def _closed(dfk: DataFlowKernel) -> None:
     global _current, _loaded
     with _lock:
         if _current is dfk:
@@ -36,7 +36,7 @@ def _closed(dfk: "DataFlowKernel") -> None:
             _loaded = None
 
 
-def load(config: "Config | dict[str, Any] | None" = None) -> "DataFlowKernel":
+def load(config: Config | dict[str, Any] | None = None) -> DataFlowKernel:
     """Start a DataFlowKernel from ``config`` and make it current. Returns the kernel, which is
     also a context manager: ``with parsl.load(config): ...`` cleans up on exit."""
     from .dflow import DataFlowKernel
@@ -53,19 +53,19 @@ def load(config: "Config | dict[str, Any] | None" = None) -> "DataFlowKernel":
     return dfk
 
 
-def dfk() -> "DataFlowKernel":
+def dfk() -> DataFlowKernel:
     """The currently loaded DataFlowKernel."""
     return current_dfk()
 
 
-def current_dfk() -> "DataFlowKernel":
+def current_dfk() -> DataFlowKernel:
     k = _current
     if k is None or k.closed:
         raise NoDataFlowKernelError("no DataFlowKernel is loaded: call parsl.load(config) (or build a DataFlowKernel) first")
     return k
 
 
-def current_or_none() -> "DataFlowKernel | None":
+def current_or_none() -> DataFlowKernel | None:
     k = _current
     return None if k is None or k.closed else k
 

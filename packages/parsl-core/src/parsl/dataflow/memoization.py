@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from ..app.errors import UnkeyableArgument
 from ..data_provider.files import File
-from ..interfaces.memoizer import Memoizer, MemoHit, MemoTask
+from ..interfaces.memoizer import MemoHit, Memoizer, MemoTask
 
 
 class _Unkeyable(Exception):

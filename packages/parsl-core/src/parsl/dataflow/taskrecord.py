@@ -15,25 +15,25 @@ class TaskRecord:
     """One task. ``func`` is what the executor runs; ``depends`` the futures it waits for."""
 
     __slots__ = (
-        "id",
+        "app_fu",
+        "args",
+        "cache",
+        "depends",
+        "exec_fu",
+        "executor",
+        "fail_count",
+        "fn_hash",
         "func",
         "func_name",
-        "fn_hash",
-        "args",
+        "has_nested",
+        "id",
+        "ignore_for_cache",
+        "join",
         "kwargs",
-        "app_fu",
+        "memo_key",
+        "pending",
         "sites",
         "state",
-        "fail_count",
-        "depends",
-        "pending",
-        "cache",
-        "ignore_for_cache",
-        "memo_key",
-        "join",
-        "executor",
-        "exec_fu",
-        "has_nested",
     )
 
     def __init__(
@@ -44,7 +44,7 @@ class TaskRecord:
         fn_hash: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        app_fu: "AppFuture",
+        app_fu: AppFuture,
         sites: tuple[str, ...] | None,
         cache: bool,
         ignore_for_cache: tuple[str, ...],
@@ -66,7 +66,7 @@ class TaskRecord:
         self.ignore_for_cache = ignore_for_cache
         self.memo_key: str | None = None
         self.join = join
-        self.executor: "ParslExecutor | None" = None
+        self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
         self.has_nested = False
 

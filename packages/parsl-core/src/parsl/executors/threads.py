@@ -105,7 +105,7 @@ class ThreadPoolExecutor(ParslExecutor):
             if fut.set_running_or_notify_cancel():
                 try:
                     result = func(*args, **kwargs)
-                except BaseException as e:  # noqa: BLE001 - the exception belongs to the task
+                except BaseException as e:
                     fut.set_exception(e)
                 else:
                     fut.set_result(result)

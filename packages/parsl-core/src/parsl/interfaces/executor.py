@@ -70,7 +70,7 @@ class ParslExecutor(ABC):
     def shutdown(self, block: bool = True) -> None:
         """Stop the executor and release everything it started. Must be idempotent."""
 
-    def __enter__(self) -> "ParslExecutor":
+    def __enter__(self) -> ParslExecutor:
         return self
 
     def __exit__(

@@ -23,15 +23,15 @@ class Staging(ABC):
     #: URL schemes this staging handles, e.g. ``("file",)`` or ``("http", "https")``
     schemes: ClassVar[tuple[str, ...]] = ()
 
-    def can_stage_in(self, file: "File") -> bool:
+    def can_stage_in(self, file: File) -> bool:
         return file.scheme in self.schemes
 
-    def can_stage_out(self, file: "File") -> bool:
+    def can_stage_out(self, file: File) -> bool:
         return file.scheme in self.schemes
 
-    def stage_in(self, file: "File", working_dir: str | None) -> "File":
+    def stage_in(self, file: File, working_dir: str | None) -> File:
         """Make ``file`` readable locally; return the local File. Default: already local."""
         return file
 
-    def stage_out(self, file: "File", working_dir: str | None) -> None:
+    def stage_out(self, file: File, working_dir: str | None) -> None:
         """Send a locally produced ``file`` to where its URL points. Default: nothing to do."""

@@ -1,0 +1,64 @@
+# Parsl monorepo. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers
+# every package with the extras its tests use
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.core-stamp: packages/parsl-core/pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)"; exit 1; }
+	$(PIP) install -e packages/parsl-core
+	@touch $@
+
+$(VENV)/.stamp: $(VENV)/.core-stamp $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt
+	$(PIP) install $(EDITABLE) -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.stamp ## create .venv with every package (editable) and the dev tools
+
+run: $(VENV)/.core-stamp ## set up parsl-core alone and run the tutorial workflow on local threads
+	cd examples && ../$(PY) tutorial_workflow.py
+
+services: ## install and start the real services integration tests use (root; loopback only)
+	bash tests-integration/services/start-all.sh
+
+services-stop: ## stop every integration service
+	bash tests-integration/services/stop-all.sh
+
+test: venv services ## set up everything and run all tests (unit and integration)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv ## unit tests only
+	$(PY) -m pytest packages $(PYTEST_ARGS)
+
+test-integration: venv services ## integration tests only
+	$(PY) -m pytest tests-integration $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check packages tests-integration bench examples
+
+types: venv ## mypy over every package
+	$(VENV)/bin/mypy
+
+bench: venv ## run the benchmark suite and print figures against concurrent.futures
+	$(PY) bench/run.py
+
+build: venv ## build every wheel with poetry-core and check their metadata
+	rm -rf dist && mkdir -p dist
+	for p in $(PACKAGES); do $(PIP) wheel --no-deps -w dist ./$$p || exit 1; done
+	$(PY) scripts/check_wheels.py dist
+
+check-versions: ## every sibling requirement is satisfied by the sibling in the checkout
+	$(PYTHON) scripts/check_versions.py
+
+clean: ## remove the venv, builds and run directories
+	rm -rf $(VENV) dist runinfo examples/runinfo

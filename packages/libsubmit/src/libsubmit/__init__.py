@@ -1,0 +1,1 @@
+"""Execution providers, channels and launchers for Parsl: batch schedulers, clouds, SSH"""

@@ -1,0 +1,1 @@
+"""Run Parsl workers inside Docker, Podman or Singularity containers"""

@@ -1,0 +1,1 @@
+"""Parsl data staging beyond local files: Globus, HTTP/HTTPS and FTP"""

@@ -1,0 +1,1 @@
+"""Parsl executors beyond threads: IPython Parallel pilot jobs, high-throughput and MPI executors, and block scaling"""
