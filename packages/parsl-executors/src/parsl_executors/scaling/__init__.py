@@ -1,0 +1,6 @@
+"""Block scaling: the pure decision, the strategy that applies it, and its triggers."""
+from .decision import Decision, ScalingPolicy, decide, target_blocks
+from .flow_control import FlowControl, FlowNoControl, Timer
+from .strategy import BlockScalable, Strategy
+
+__all__ = ["BlockScalable", "Decision", "FlowControl", "FlowNoControl", "ScalingPolicy", "Strategy", "Timer", "decide", "target_blocks"]

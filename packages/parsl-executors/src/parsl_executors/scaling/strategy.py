@@ -1,0 +1,98 @@
+"""The scaling strategy: reads each executor's load and blocks, applies :func:`decide`.
+
+::
+
+    FlowControl ──callback──▶ Strategy.strategize()
+                                 for each executor:
+                                    active = executor.outstanding
+                                    held   = executor.held_blocks()      (provider status)
+                                    decide(policy, active, held, idle_for)
+                                        ├─▶ executor.scale_out(n)
+                                        └─▶ executor.scale_in(n)
+
+The strategy knows executors only through :class:`BlockScalable`; it never sees a provider.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from typing import Callable, Sequence
+
+from .decision import Decision, ScalingPolicy, decide
+
+logger = logging.getLogger(__name__)
+
+
+class BlockScalable(ABC):
+    """What the strategy needs from an executor that runs its workers in blocks."""
+
+    label: str
+
+    @property
+    @abstractmethod
+    def policy(self) -> ScalingPolicy:
+        """The block bounds and parallelism."""
+
+    @property
+    @abstractmethod
+    def outstanding(self) -> int:
+        """Tasks submitted and not yet finished."""
+
+    @abstractmethod
+    def held_blocks(self) -> int:
+        """Blocks submitted and not yet in a terminal state (refreshed from the provider)."""
+
+    @abstractmethod
+    def scale_out(self, blocks: int = 1) -> list[str]:
+        """Add blocks; return their ids."""
+
+    @abstractmethod
+    def scale_in(self, blocks: int = 1) -> list[str]:
+        """Release blocks; return their ids."""
+
+
+class Strategy:
+    """FlowControl Strategy: one scaling pass over ``executors`` per :meth:`strategize`.
+
+    Args:
+        executors: the executors to scale.
+        clock: a monotonic clock (injected by tests).
+    """
+
+    def __init__(self, executors: Sequence[BlockScalable], clock: Callable[[], float] = time.monotonic) -> None:
+        self.executors = list(executors)
+        self.clock = clock
+        self._idle_since: dict[int, float] = {}
+        self._lock = threading.Lock()
+        #: the last decision per executor label (for logs and tests)
+        self.last: dict[str, Decision] = {}
+
+    def strategize(self, kind: str | None = None) -> None:
+        """Scale every executor once."""
+        with self._lock:
+            for ex in self.executors:
+                try:
+                    self._one(ex)
+                except Exception:
+                    logger.exception("scaling executor %s failed", ex.label)
+
+    def _one(self, ex: BlockScalable) -> None:
+        now = self.clock()
+        active = ex.outstanding
+        key = id(ex)
+        if active > 0:
+            self._idle_since.pop(key, None)
+            idle_for = None
+        else:
+            idle_for = now - self._idle_since.setdefault(key, now)
+        held = ex.held_blocks()
+        d = decide(ex.policy, active, held, idle_for)
+        self.last[ex.label] = d
+        if d.scale_out:
+            logger.info("executor %s: %d active tasks, %d blocks held, target %d: adding %d", ex.label, active, held, d.target, d.scale_out)
+            ex.scale_out(d.scale_out)
+        elif d.scale_in:
+            logger.info("executor %s: idle for %.1f s with %d blocks: releasing %d", ex.label, idle_for or 0.0, held, d.scale_in)
+            ex.scale_in(d.scale_in)

@@ -1,0 +1,93 @@
+"""The scaling decision is a pure function: table tests."""
+from __future__ import annotations
+
+import pytest
+
+from parsl.errors import ConfigurationError
+from parsl.interfaces import BlockShape
+from parsl_executors.scaling import Decision, ScalingPolicy, decide, target_blocks
+
+
+def P(lo: int = 0, hi: int = 10, tpb: int = 1, p: float = 1.0, idle: float = 2.0, init: int = 0) -> ScalingPolicy:
+    return ScalingPolicy(min_blocks=lo, init_blocks=init, max_blocks=hi, tasks_per_block=tpb, parallelism=p, max_idletime=idle)
+
+
+@pytest.mark.parametrize(
+    ("policy", "active", "expected"),
+    [
+        # no tasks -> minBlocks
+        (P(lo=0), 0, 0),
+        (P(lo=2), 0, 2),
+        # p = 1: one task per slot, capped at maxBlocks
+        (P(hi=4, tpb=1, p=1), 10, 4),
+        (P(hi=10, tpb=1, p=1), 10, 10),
+        (P(hi=10, tpb=4, p=1), 10, 3),
+        (P(hi=10, tpb=4, p=1), 4, 1),
+        (P(hi=10, tpb=4, p=1), 5, 2),
+        # p = 0: everything on one block (or minBlocks if higher)
+        (P(hi=10, p=0), 1000, 1),
+        (P(lo=3, hi=10, p=0), 1000, 3),
+        # p = 0.1 (the tutorial): 10 tasks, 1 slot per block -> 1 block
+        (P(hi=10, p=0.1), 10, 1),
+        (P(hi=10, p=0.1), 11, 2),
+        # p = 0.5 with 4 slots (§3.6.4): 8 tasks fit one block, the 9th overflows
+        (P(lo=1, hi=2, tpb=4, p=0.5), 8, 1),
+        (P(lo=1, hi=2, tpb=4, p=0.5), 9, 2),
+        (P(lo=1, hi=2, tpb=4, p=0.5), 100, 2),
+        # never below max(minBlocks, 1) while tasks are active
+        (P(lo=0, hi=10, tpb=100, p=0.01), 1, 1),
+        # maxBlocks = 0 means no blocks at all
+        (P(lo=0, hi=0), 5, 0),
+    ],
+)
+def test_target_blocks(policy: ScalingPolicy, active: int, expected: int) -> None:
+    assert target_blocks(active, policy) == expected
+
+
+@pytest.mark.parametrize(
+    ("policy", "active", "held", "idle_for", "expected"),
+    [
+        # grow to the target
+        (P(hi=4), 10, 0, None, Decision(scale_out=4, target=4)),
+        (P(hi=4), 10, 3, None, Decision(scale_out=1, target=4)),
+        # at the target: nothing
+        (P(hi=4), 10, 4, None, Decision(target=4)),
+        # fewer tasks than blocks, still busy: keep them (no block is cancelled under a task)
+        (P(hi=4), 1, 4, None, Decision(target=1)),
+        # idle but not for long enough: keep
+        (P(hi=4, idle=5), 0, 4, 1.0, Decision(target=0)),
+        # idle long enough: release down to minBlocks
+        (P(hi=4, idle=5), 0, 4, 5.0, Decision(scale_in=4, target=0)),
+        (P(lo=1, hi=4, idle=5), 0, 4, 6.0, Decision(scale_in=3, target=1)),
+        # at minBlocks already: nothing
+        (P(lo=1, hi=4, idle=0), 0, 1, 9.0, Decision(target=1)),
+        # minBlocks is kept even with no tasks (a lost block is replaced)
+        (P(lo=2, hi=4), 0, 1, 9.0, Decision(scale_out=1, target=2)),
+    ],
+)
+def test_decide(policy: ScalingPolicy, active: int, held: int, idle_for: float | None, expected: Decision) -> None:
+    assert decide(policy, active, held, idle_for) == expected
+
+
+def test_policy_from_shape() -> None:
+    shape = BlockShape(tasks_per_node=4, init_blocks=1, min_blocks=0, max_blocks=2, parallelism=0.5)
+    pol = ScalingPolicy.from_shape(shape, max_idletime=3)
+    assert (pol.min_blocks, pol.init_blocks, pol.max_blocks, pol.tasks_per_block, pol.parallelism, pol.max_idletime) == (0, 1, 2, 4, 0.5, 3)
+    # a bash expression counts as one slot on the client
+    assert ScalingPolicy.from_shape(BlockShape(tasks_per_node="$(($CORES / 2))")).tasks_per_block == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"min_blocks": 3, "max_blocks": 2}, "min_blocks"),
+        ({"init_blocks": 3, "max_blocks": 2}, "init_blocks"),
+        ({"parallelism": 1.5}, "parallelism"),
+        ({"tasks_per_block": 0}, "tasks_per_block"),
+        ({"min_blocks": -1}, "min_blocks"),
+    ],
+)
+def test_policy_validation(kwargs: dict, field: str) -> None:
+    with pytest.raises(ConfigurationError) as ei:
+        ScalingPolicy(**kwargs)
+    assert field in str(ei.value)
