@@ -1,1 +1,27 @@
-"""Parsl executors beyond threads: IPython Parallel pilot jobs, high-throughput and MPI executors, and block scaling"""
+"""Parsl executors beyond threads: IPython Parallel pilot jobs, high-throughput and MPI executors, and block scaling.
+
+Names resolve lazily, so ``import parsl_executors`` imports no optional dependency.
+"""
+import importlib
+from typing import Any
+
+_LAZY = {
+    "IPyParallelExecutor": "parsl_executors.ipp",
+    "Controller": "parsl_executors.ipp_controller",
+    "EngineLost": "parsl_executors.errors",
+    "Strategy": "parsl_executors.scaling",
+    "FlowControl": "parsl_executors.scaling",
+    "FlowNoControl": "parsl_executors.scaling",
+    "Timer": "parsl_executors.scaling",
+    "ScalingPolicy": "parsl_executors.scaling",
+    "BlockScalable": "parsl_executors.scaling",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(target), name)

@@ -1,0 +1,499 @@
+"""The IPython Parallel executor: a controller beside the script, engines in provider blocks.
+
+::
+
+    submit(func, *a, **kw)
+        └─ cloudpickle (func, a, kw) ─▶ load-balanced view ─▶ ipcontroller ─▶ engine: ipp_worker.run_task
+    Future ◀── result / RemoteExceptionWrapper / EngineLost ◀─────────────┘
+
+    start(context) ─▶ Controller (own, bound to 127.0.0.1 or publicIp; or a reused one)
+                   ─▶ initBlocks x provider.submit(engine launch command, taskBlocks)
+                   ─▶ FlowControl ──every interval / threshold submits──▶ Strategy.strategize
+                                                                 ├─▶ scale_out(n): provider.submit
+                                                                 └─▶ scale_in(n):  engines shut down, provider.cancel
+    shutdown() ─▶ flow control stopped, blocks cancelled, own controller stopped
+
+Providers are reached only through :class:`parsl.interfaces.ExecutionProvider`.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shlex
+import sys
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Mapping
+
+import cloudpickle
+
+from parsl import plugins
+from parsl.errors import ConfigurationError
+from parsl.executors.errors import ExecutorShutdown, ScalingFailed
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor
+from parsl.interfaces.site import SiteSpec
+
+from .errors import EngineLost
+from .ipp_controller import Controller
+from .ipp_worker import identity, run_task
+from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
+
+
+@dataclass
+class EngineInfo:
+    """An engine the executor has seen register."""
+
+    engine_id: int
+    host: str | None = None
+    pid: int | None = None
+    block: str | None = None
+
+
+@dataclass
+class _Block:
+    block_id: str
+    job_id: str
+    state: JobState = JobState.PENDING
+
+
+def _ipp() -> Any:
+    return plugins.require("ipyparallel", feature="the ipp executor", distribution="parsl-executors", extra="ipp")
+
+
+class IPyParallelExecutor(ParslExecutor, BlockScalable):
+    """The IPython Parallel executor.
+
+    Runs python and bash apps on IPython Parallel engines, which run inside blocks obtained
+    from ``execution_provider``; the number of blocks follows the workload within the
+    ``shape``'s ``min_blocks``/``max_blocks`` and ``parallelism``.
+
+    Args:
+        execution_provider: an :class:`~parsl.interfaces.ExecutionProvider`; ``None`` when the
+            engines are started by someone else (then there is no scaling).
+        reuse_controller: allow connecting to a running controller when the controller
+            settings ask for ``reuse``; ``False`` always starts a fresh one.
+        engine_json_file: a reused controller's engine connection file (an own controller's
+            file is found in its profile under the run directory).
+        engine_dir: working directory of the engines (default: the script's directory).
+        controller: a :class:`Controller` or a 0.5.0 ``controller`` dict; default: the
+            workflow's ``controller`` settings, else 127.0.0.1.
+        config: a 0.5.0 site dict (``site``, ``execution.block``, ``execution.container``).
+        label: the site name apps refer to.
+        shape: block shape and bounds (``taskBlocks`` engines per block, min/init/max
+            blocks, parallelism).
+        container_image: run each engine in this docker image.
+        engine_command: how to start an engine on the node (default: this interpreter's
+            ``-m ipyparallel.engine``).
+        max_idletime: idle seconds before blocks are released down to ``min_blocks``.
+        strategy_interval / strategy_threshold: the flow-control trigger.
+        flow_control: ``True`` for :class:`FlowControl`; ``False`` for :class:`FlowNoControl`
+            (no automatic scaling after ``init_blocks``).
+    """
+
+    def __init__(
+        self,
+        execution_provider: ExecutionProvider | None = None,
+        reuse_controller: bool = True,
+        engine_json_file: str = DEFAULT_ENGINE_FILE,
+        engine_dir: str = ".",
+        controller: Controller | Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        *,
+        label: str = "ipp",
+        shape: BlockShape | None = None,
+        container_image: str | None = None,
+        engine_command: str | None = None,
+        max_idletime: float = 2.0,
+        strategy_interval: float = 1.0,
+        strategy_threshold: int = 20,
+        flow_control: bool = True,
+    ) -> None:
+        if execution_provider is not None and not isinstance(execution_provider, ExecutionProvider):
+            raise ConfigurationError(f"{execution_provider!r} is not an ExecutionProvider", "execution_provider")
+        if config:
+            label = config.get("site", label)
+            execution = config.get("execution") or {}
+            if shape is None and execution.get("block") is not None:
+                from parsl.config_dict import site_from_dict
+
+                shape = site_from_dict(dict(config), "site").block.shape
+            container = execution.get("container") or {}
+            container_image = container_image or container.get("image")
+        self.label = label
+        self.execution_provider = execution_provider
+        self.reuse_controller = reuse_controller
+        self.engine_json_file = engine_json_file
+        self.engine_dir = engine_dir
+        self.container_image = container_image
+        self.engine_command = engine_command or f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
+        self.shape = shape or BlockShape()
+        self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
+        self.strategy_interval = strategy_interval
+        self.strategy_threshold = strategy_threshold
+        self.use_flow_control = flow_control
+        if isinstance(controller, Controller):
+            self.controller: Controller | None = controller
+        elif controller is not None:
+            self.controller = Controller.from_dict(controller)
+        else:
+            self.controller = None
+
+        self._lock = threading.Lock()
+        self._outstanding = 0
+        self._pending: dict[int, Future[Any]] = {}
+        self._ids = itertools.count()
+        self._block_ids = itertools.count()
+        self._blocks: dict[str, _Block] = {}
+        self.engines: dict[int, EngineInfo] = {}
+        self._probing: set[int] = set()
+        self._client: Any = None
+        self._view: Any = None
+        self._flow: FlowControl | FlowNoControl | None = None
+        self.strategy: Strategy | None = None
+        self.launch_cmd: str | None = None
+        self.work_dir: str | None = None
+        self._started = False
+        self._shutdown = False
+        self._error_types: tuple[type, ...] = ()
+
+    # -- construction from a 0.5.0 site ------------------------------------------------------
+
+    @classmethod
+    def from_site(cls, site: SiteSpec, controller: Mapping[str, Any]) -> IPyParallelExecutor:
+        """Build the executor of a validated 0.5.0 site, its provider found by name."""
+        provider = None
+        if site.provider:
+            try:
+                provider_cls = plugins.get("provider", site.provider)
+            except Exception as e:
+                raise ConfigurationError(str(e), f"{site.path}.execution.provider") from e
+            provider = provider_cls.from_site(site)
+        options = dict(site.execution.get("options") or {})
+        return cls(
+            execution_provider=provider,
+            controller=dict(controller) if controller else None,
+            label=site.name,
+            shape=site.block.shape,
+            container_image=(site.container or {}).get("image"),
+            engine_dir=options.get("engine_dir", "."),
+            max_idletime=float(options.get("max_idletime", 2.0)),
+        )
+
+    def __repr__(self) -> str:
+        return f"IPyParallelExecutor(label={self.label!r}, provider={type(self.execution_provider).__name__ if self.execution_provider else None})"
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self, context: ExecutorContext) -> None:
+        """Start (or find) the controller, connect, launch ``init_blocks`` and the strategy."""
+        if self._started:
+            raise RuntimeError(f"executor {self.label!r} was already started")
+        ipp = _ipp()
+        self.context = context
+        self._started = True
+        self.work_dir = os.path.join(context.run_dir, self.label)
+        os.makedirs(self.work_dir, exist_ok=True)
+        if self.controller is None:
+            self.controller = Controller.from_dict(context.settings.get("controller"))
+        if not self.reuse_controller:
+            self.controller.reuse = False
+        self._error_types = (ipp.error.EngineError,)
+        try:
+            self.controller.start(self.work_dir)
+            engine_file = self.controller.engine_file
+            if self.controller.reuse and self.engine_json_file != DEFAULT_ENGINE_FILE:
+                engine_file = os.path.expanduser(self.engine_json_file)
+            self._client = ipp.Client(self.controller.client_file, timeout=30)
+            self._view = self._client.load_balanced_view()
+            if self.execution_provider is not None:
+                self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
+                if self._policy.init_blocks:
+                    self.scale_out(self._policy.init_blocks)
+            self.strategy = Strategy([self])
+            if self.execution_provider is not None and self.use_flow_control and self.execution_provider.scaling_enabled:
+                self._flow = FlowControl(self._tick, threshold=self.strategy_threshold, interval=self.strategy_interval, name=f"parsl-{self.label}-strategy")
+            else:
+                self._flow = FlowNoControl(self._tick)
+        except BaseException:
+            self.shutdown(block=False)
+            raise
+
+    def compose_launch_cmd(self, filepath: str, engine_dir: str, container_image: str | None = None) -> str:
+        """Reads the json contents from ``filepath`` and composes the one-line command that
+        starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times). The
+        connection file travels inside the command, so nodes need no shared file system."""
+        with open(os.path.expanduser(filepath)) as f:
+            engine_json = f.read()
+        engine_dir = os.path.abspath(os.path.expanduser(engine_dir))
+        files = os.path.join(engine_dir, ".ipp_engines")
+        script = (
+            f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
+            f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
+            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN"
+        )
+        inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
+        if container_image:
+            inner = (
+                f"docker run --rm --network host -e PARSL_IPP_BLOCK -v {shlex.quote(engine_dir)}:{shlex.quote(engine_dir)} "
+                f"{shlex.quote(container_image)} {inner.replace(shlex.quote(sys.executable), 'python3', 1)}"
+            )
+        return inner
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Send ``func(*args, **kwargs)`` to an engine; return its future."""
+        if self._shutdown:
+            raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
+        if self._view is None:
+            raise RuntimeError(f"executor {self.label!r} has not been started")
+        payload = cloudpickle.dumps((func, args, kwargs))
+        fut: Future[Any] = Future()
+        tid = next(self._ids)
+        with self._lock:
+            self._outstanding += 1
+            self._pending[tid] = fut
+        try:
+            ar = self._view.apply_async(run_task, payload)
+        except BaseException:
+            self._settled(tid)
+            raise
+        ar.add_done_callback(partial(self._task_done, tid, fut))
+        flow = self._flow
+        if flow is not None:
+            flow.notify()
+        return fut
+
+    def _settled(self, tid: int) -> bool:
+        with self._lock:
+            if self._pending.pop(tid, None) is None:
+                return False
+            self._outstanding -= 1
+            return True
+
+    def _task_done(self, tid: int, fut: Future[Any], ar: Any) -> None:
+        if not self._settled(tid):
+            return  # already failed by shutdown
+        try:
+            exc = ar.exception()
+            if exc is None:
+                fut.set_result(ar.result())
+                return
+        except BaseException as e:  # a result that cannot be read
+            exc = e
+        fut.set_exception(self._translate(exc, ar))
+
+    def _translate(self, exc: BaseException, ar: Any) -> BaseException:
+        ename = getattr(exc, "ename", "")
+        if isinstance(exc, self._error_types) or ename in ("EngineError", "TaskAborted"):
+            eid = getattr(ar, "engine_id", None)
+            if eid is None:
+                eid = (getattr(ar, "metadata", None) or {}).get("engine_id")
+            info = self.engines.get(eid) if eid is not None else None
+            lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
+            lost.__cause__ = exc
+            return lost
+        return exc
+
+    @property
+    def outstanding(self) -> int:
+        """Tasks submitted and not yet finished."""
+        return self._outstanding
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> ScalingPolicy:
+        return self._policy
+
+    @property
+    def scaling_enabled(self) -> bool:
+        return self.execution_provider is not None and self.execution_provider.scaling_enabled
+
+    @property
+    def blocks(self) -> dict[str, str]:
+        """Block id → provider job id, for blocks not known to have ended."""
+        with self._lock:
+            return {b.block_id: b.job_id for b in self._blocks.values()}
+
+    def held_blocks(self) -> int:
+        """Blocks not in a terminal state (asks the provider)."""
+        provider = self.execution_provider
+        if provider is None:
+            return 0
+        with self._lock:
+            blocks = list(self._blocks.values())
+        if blocks:
+            states = provider.status([b.job_id for b in blocks])
+            with self._lock:
+                for b, st in zip(blocks, states, strict=True):
+                    b.state = st
+                    if st.terminal:
+                        logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
+                        self._blocks.pop(b.block_id, None)
+        with self._lock:
+            return len(self._blocks)
+
+    def scale_out(self, blocks: int = 1) -> list[str]:
+        """Submit ``blocks`` blocks of ``taskBlocks`` engines; return their block ids."""
+        provider = self.execution_provider
+        if provider is None or self.launch_cmd is None:
+            raise ScalingFailed(self.label, "no execution provider (or the executor is not started)")
+        if self._shutdown:
+            raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
+        new: list[str] = []
+        tasks = self.shape.tasks_per_node
+        size = tasks if isinstance(tasks, int) else self._policy.tasks_per_block
+        for _ in range(blocks):
+            bid = str(next(self._block_ids))
+            cmd = f"PARSL_IPP_BLOCK={bid} {self.launch_cmd}"
+            try:
+                job_id = provider.submit(cmd, size, job_name=f"parsl.{self.label}.block-{bid}")
+            except Exception as e:
+                raise ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}") from e
+            with self._lock:
+                self._blocks[bid] = _Block(bid, job_id)
+            logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
+            new.append(bid)
+        return new
+
+    def scale_in(self, blocks: int = 1) -> list[str]:
+        """Release ``blocks`` blocks (newest first): their engines are asked to stop, then the
+        provider cancels the jobs. Returns their block ids."""
+        provider = self.execution_provider
+        if provider is None:
+            raise ScalingFailed(self.label, "no execution provider")
+        with self._lock:
+            victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id), reverse=True)[:blocks]
+            for b in victims:
+                self._blocks.pop(b.block_id, None)
+        if not victims:
+            return []
+        ids = {b.block_id for b in victims}
+        engines = [e.engine_id for e in list(self.engines.values()) if e.block in ids]
+        if engines and self._client is not None:
+            try:
+                self._client.shutdown(targets=engines, block=False)
+            except Exception as e:
+                logger.debug("asking engines %s to stop failed: %s", engines, e)
+            for eid in engines:
+                self.engines.pop(eid, None)
+        provider.cancel([b.job_id for b in victims])
+        logger.info("executor %s: released blocks %s", self.label, ", ".join(sorted(ids)))
+        return [b.block_id for b in victims]
+
+    # -- the strategy tick -----------------------------------------------------------------
+
+    def _tick(self, kind: str | None = None) -> None:
+        if self._shutdown:
+            return
+        self._probe_engines()
+        if self.strategy is not None and self.scaling_enabled:
+            self.strategy.strategize(kind)
+
+    def _probe_engines(self) -> None:
+        """Learn host, pid and block of engines that registered since the last tick."""
+        client = self._client
+        if client is None:
+            return
+        ids = set(client.ids)
+        for gone in set(self.engines) - ids:
+            self.engines.pop(gone, None)
+        for eid in ids - set(self.engines) - self._probing:
+            self._probing.add(eid)
+            try:
+                ar = client[eid].apply_async(identity)
+            except Exception:
+                self._probing.discard(eid)
+                continue
+            ar.add_done_callback(partial(self._probed, eid))
+
+    def _probed(self, eid: int, ar: Any) -> None:
+        self._probing.discard(eid)
+        try:
+            host, pid, block = ar.result()
+        except Exception:
+            return
+        self.engines[eid] = EngineInfo(eid, host, pid, block or None)
+
+    def engine_pids(self) -> dict[int, int]:
+        """Engine id → pid of the engines seen so far (probes them first)."""
+        client = self._client
+        if client is None:
+            return {}
+        out: dict[int, int] = {}
+        for eid in client.ids:
+            info = self.engines.get(eid)
+            if info is None or info.pid is None:
+                try:
+                    host, pid, block = client[eid].apply_sync(identity)
+                except Exception:
+                    continue
+                info = self.engines[eid] = EngineInfo(eid, host, pid, block or None)
+            if info.pid is not None:
+                out[eid] = info.pid
+        return out
+
+    def wait_for_engines(self, n: int, timeout: float = 60) -> None:
+        """Block until ``n`` engines are registered (bounded by ``timeout`` seconds)."""
+        if self._client is None:
+            raise RuntimeError(f"executor {self.label!r} has not been started")
+        self._client.wait_for_engines(n, timeout=timeout, block=True)
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    def shutdown(self, block: bool = True) -> None:
+        """Stop the strategy, the engines and blocks, and the controller if started here.
+        Tasks still running fail with :class:`ExecutorShutdown`. Idempotent."""
+        with self._lock:
+            if self._shutdown:
+                return
+            self._shutdown = True
+        flow, self._flow = self._flow, None
+        if flow is not None:
+            flow.close()
+        client, self._client = self._client, None
+        self._view = None
+        controller = self.controller
+        own = controller is not None and controller.started_here
+        if client is not None:
+            try:
+                if own:
+                    client.shutdown(hub=True, block=False)
+                else:
+                    mine = [e.engine_id for e in list(self.engines.values()) if e.block is not None]
+                    if mine:
+                        client.shutdown(targets=mine, block=False)
+            except Exception as e:
+                logger.debug("asking the engines to stop failed: %s", e)
+        with self._lock:
+            blocks = list(self._blocks.values())
+            self._blocks.clear()
+        if blocks and self.execution_provider is not None:
+            try:
+                self.execution_provider.cancel([b.job_id for b in blocks])
+            except Exception:
+                logger.exception("executor %s: cancelling blocks failed", self.label)
+        if client is not None:
+            try:
+                client.close(linger=0)
+            except TypeError:
+                client.close()
+            except Exception:
+                pass
+        if controller is not None:
+            controller.close()
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._outstanding = 0
+        for fut in pending.values():
+            if not fut.done():
+                fut.set_exception(ExecutorShutdown(f"executor {self.label!r} was shut down before the task finished"))
+        self.engines.clear()

@@ -1,0 +1,170 @@
+"""The IPython Parallel controller an :class:`~parsl_executors.ipp.IPyParallelExecutor` uses.
+
+::
+
+    Controller.start(work_dir)
+        reuse? ── yes ─▶ connection files of an existing profile (left running at close)
+          │ no
+          ▼
+        ipcontroller --ip=<publicIp or 127.0.0.1> --profile-dir=<work_dir>/profile
+          └─▶ waits for security/ipcontroller-{engine,client}.json  (bounded)
+    Controller.close() ─▶ SIGTERM, then SIGKILL, to the controller's process group
+
+Built from the 0.5.0 ``controller`` block: ``publicIp``, ``port``, ``portRange``, ``reuse``,
+``profile``, ``ipythonDir`` (``mode`` is accepted and ignored).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any, Mapping
+
+from parsl.errors import ConfigurationError
+from parsl.executors.errors import ControllerErr
+
+logger = logging.getLogger(__name__)
+
+
+class ControllerError(ControllerErr):
+    """The controller could not be started or found (a 0.5.0 ``ControllerErr``)."""
+
+
+@dataclass
+class Controller:
+    """Where the controller runs and how to reach it.
+
+    Args:
+        public_ip: address the controller binds and engines connect to (default 127.0.0.1;
+            set it to an address the compute nodes can reach).
+        port / port_range: a fixed registration port, or ``"low,high"`` for every port.
+        reuse: connect to a running controller of ``profile`` (in ``ipython_dir``) instead of
+            starting one; it is left running at :meth:`close`.
+        profile / ipython_dir: where a reused controller's connection files are.
+        heartbeat_ms: engine heartbeat period; a dead engine is noticed about 3-5 periods later.
+        start_timeout: seconds to wait for the controller's connection files.
+    """
+
+    public_ip: str = "127.0.0.1"
+    port: int | None = None
+    port_range: str | None = None
+    reuse: bool = False
+    profile: str = "default"
+    ipython_dir: str = "~/.ipython"
+    heartbeat_ms: int = 1000
+    start_timeout: float = 60.0
+    extra_args: tuple[str, ...] = ()
+    proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    profile_dir: str | None = field(default=None, init=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Controller:
+        """From a 0.5.0 ``controller`` block."""
+        d = dict(d or {})
+        ip = d.get("publicIp") or "127.0.0.1"
+        if ip == "*":
+            raise ConfigurationError("'*' is no longer accepted (since 0.4.0); give an IP address or leave it out for 127.0.0.1", "controller.publicIp")
+        return cls(
+            public_ip=ip,
+            port=d.get("port"),
+            port_range=d.get("portRange"),
+            reuse=bool(d.get("reuse", False)),
+            profile=d.get("profile") or "default",
+            ipython_dir=d.get("ipythonDir") or "~/.ipython",
+        )
+
+    @property
+    def started_here(self) -> bool:
+        return self.proc is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def security_dir(self) -> str:
+        if self.profile_dir is None:
+            raise ControllerError("the controller has not been started")
+        return os.path.join(self.profile_dir, "security")
+
+    @property
+    def engine_file(self) -> str:
+        return os.path.join(self.security_dir(), "ipcontroller-engine.json")
+
+    @property
+    def client_file(self) -> str:
+        return os.path.join(self.security_dir(), "ipcontroller-client.json")
+
+    def start(self, work_dir: str) -> None:
+        """Start a controller under ``work_dir`` (or locate the reused one)."""
+        if self.reuse:
+            self.profile_dir = os.path.join(os.path.expanduser(self.ipython_dir), f"profile_{self.profile}")
+            if not os.path.exists(self.client_file):
+                raise ControllerError(
+                    f"controller.reuse is set but there is no running controller's {self.client_file}; "
+                    f"start one with `ipcontroller --profile={self.profile}` or drop 'reuse'"
+                )
+            return
+        self.profile_dir = os.path.join(work_dir, "profile")
+        sec = self.security_dir()
+        os.makedirs(sec, exist_ok=True)
+        for name in ("ipcontroller-engine.json", "ipcontroller-client.json"):
+            try:
+                os.remove(os.path.join(sec, name))
+            except FileNotFoundError:
+                pass
+        cmd = [
+            sys.executable, "-m", "ipyparallel.controller",
+            f"--ip={self.public_ip}",
+            f"--profile-dir={self.profile_dir}",
+            f"--HeartMonitor.period={self.heartbeat_ms}",
+            "--log-level=WARN",
+        ]
+        if self.port:
+            cmd.append(f"--IPController.regport={self.port}")
+        if self.port_range:
+            lo, _, hi = str(self.port_range).partition(",")
+            cmd.append(f"--IPController.ports={lo.strip()}-{hi.strip()}" if hi else f"--IPController.ports={lo.strip()}")
+        cmd.extend(self.extra_args)
+        log: IO[bytes] = open(os.path.join(work_dir, "controller.log"), "ab")
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        finally:
+            log.close()
+        deadline = time.monotonic() + self.start_timeout
+        while not (os.path.exists(self.engine_file) and os.path.exists(self.client_file)):
+            rc = self.proc.poll()
+            if rc is not None:
+                self.proc = None
+                raise ControllerError(f"ipcontroller exited with code {rc} before it was ready; see {work_dir}/controller.log")
+            if time.monotonic() > deadline:
+                self.close()
+                raise ControllerError(f"ipcontroller did not write its connection files within {self.start_timeout:.0f} s; see {work_dir}/controller.log")
+            time.sleep(0.05)
+        # the files are written in one go, but give the writer a moment to close them
+        time.sleep(0.05)
+        logger.info("ipcontroller started (pid %d) on %s, profile %s", self.proc.pid, self.public_ip, self.profile_dir)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop a controller started here (a reused one is left alone). Idempotent."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # anything the controller left in its group
+        except ProcessLookupError:
+            pass
+        logger.info("ipcontroller (pid %d) stopped", proc.pid)
