@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import shlex
 import sys
 import threading
@@ -43,6 +44,7 @@ from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, S
 
 logger = logging.getLogger(__name__)
 
+_ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
 
 
@@ -54,6 +56,7 @@ class EngineInfo:
     host: str | None = None
     pid: int | None = None
     block: str | None = None
+    uuid: str | None = None
 
 
 @dataclass
@@ -95,6 +98,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_interval / strategy_threshold: the flow-control trigger.
         flow_control: ``True`` for :class:`FlowControl`; ``False`` for :class:`FlowNoControl`
             (no automatic scaling after ``init_blocks``).
+        engine_nanny: start ipyparallel's per-engine nanny. Off by default: the nanny detaches
+            from the block's process group, so cancelling a block cannot reap it and it
+            outlives the block; engine loss is then detected by heartbeat instead.
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_interval: float = 1.0,
         strategy_threshold: int = 20,
         flow_control: bool = True,
+        engine_nanny: bool = False,
     ) -> None:
         if execution_provider is not None and not isinstance(execution_provider, ExecutionProvider):
             raise ConfigurationError(f"{execution_provider!r} is not an ExecutionProvider", "execution_provider")
@@ -138,6 +145,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control
+        self.engine_nanny = engine_nanny
         if isinstance(controller, Controller):
             self.controller: Controller | None = controller
         elif controller is not None:
@@ -152,6 +160,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._block_ids = itertools.count()
         self._blocks: dict[str, _Block] = {}
         self.engines: dict[int, EngineInfo] = {}
+        self._lost: dict[int, EngineInfo] = {}
         self._probing: set[int] = set()
         self._client: Any = None
         self._view: Any = None
@@ -236,7 +245,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         script = (
             f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
             f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
-            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN"
+            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny}"
         )
         inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
         if container_image:
@@ -293,10 +302,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
         ename = getattr(exc, "ename", "")
         if isinstance(exc, self._error_types) or ename in ("EngineError", "TaskAborted"):
-            eid = getattr(ar, "engine_id", None)
-            if eid is None:
-                eid = (getattr(ar, "metadata", None) or {}).get("engine_id")
+            meta = getattr(ar, "metadata", None) or {}
+            eid = meta.get("engine_id")
             info = self.engines.get(eid) if eid is not None else None
+            if info is None:
+                # a task lost with its engine carries only the engine's uuid, in the message
+                m = _ENGINE_UUID.search(str(exc))
+                uuid = meta.get("engine_uuid") or (m.group(1) if m else None)
+                info = next((i for i in list(self.engines.values()) + list(self._lost.values()) if uuid and i.uuid == uuid), None)
+                if info is not None:
+                    eid = info.engine_id
             lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
             lost.__cause__ = exc
             return lost
@@ -405,7 +420,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             return
         ids = set(client.ids)
         for gone in set(self.engines) - ids:
-            self.engines.pop(gone, None)
+            info = self.engines.pop(gone, None)
+            if info is not None:
+                self._lost[gone] = info
         for eid in ids - set(self.engines) - self._probing:
             self._probing.add(eid)
             try:
@@ -421,7 +438,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             host, pid, block = ar.result()
         except Exception:
             return
-        self.engines[eid] = EngineInfo(eid, host, pid, block or None)
+        self.engines[eid] = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
+
+    def _engine_uuid(self, eid: int) -> str | None:
+        client = self._client
+        # the client's id -> uuid table (no public accessor in ipyparallel 9)
+        table = getattr(client, "_engines", None) or {}
+        uuid = table.get(eid)
+        return uuid.decode() if isinstance(uuid, bytes) else uuid
 
     def engine_pids(self) -> dict[int, int]:
         """Engine id → pid of the engines seen so far (probes them first)."""
@@ -436,7 +460,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                     host, pid, block = client[eid].apply_sync(identity)
                 except Exception:
                     continue
-                info = self.engines[eid] = EngineInfo(eid, host, pid, block or None)
+                info = self.engines[eid] = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
             if info.pid is not None:
                 out[eid] = info.pid
         return out

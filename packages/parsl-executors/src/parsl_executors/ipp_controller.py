@@ -45,7 +45,8 @@ class Controller:
         reuse: connect to a running controller of ``profile`` (in ``ipython_dir``) instead of
             starting one; it is left running at :meth:`close`.
         profile / ipython_dir: where a reused controller's connection files are.
-        heartbeat_ms: engine heartbeat period; a dead engine is noticed about 3-5 periods later.
+        heartbeat_ms / heartbeat_misses: engine heartbeat period and the missed beats after
+            which an engine counts as dead (so a killed engine's task fails ~5 s later).
         start_timeout: seconds to wait for the controller's connection files.
     """
 
@@ -56,6 +57,7 @@ class Controller:
     profile: str = "default"
     ipython_dir: str = "~/.ipython"
     heartbeat_ms: int = 1000
+    heartbeat_misses: int = 4
     start_timeout: float = 60.0
     extra_args: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -121,6 +123,7 @@ class Controller:
             f"--ip={self.public_ip}",
             f"--profile-dir={self.profile_dir}",
             f"--HeartMonitor.period={self.heartbeat_ms}",
+            f"--HeartMonitor.max_heartmonitor_misses={self.heartbeat_misses}",
             "--log-level=WARN",
         ]
         if self.port:

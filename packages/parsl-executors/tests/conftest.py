@@ -1,0 +1,62 @@
+"""Fixtures: a real IPyParallelExecutor (real ipcontroller, real engines) on loopback, with
+blocks from the small process provider; every process it started is checked gone afterwards."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from parsl.interfaces import BlockShape, ExecutorContext
+
+sys.path.insert(0, os.path.dirname(__file__))
+from process_provider import ProcessBlocks
+
+
+def alive(pid: int) -> bool:
+    """True if ``pid`` runs (a zombie counts as gone)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_gone(pids: list[int], timeout: float = 15.0) -> list[int]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    left = [p for p in pids if alive(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [p for p in left if alive(p)]
+    return left
+
+
+@pytest.fixture
+def make_ipp(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
+    pytest.importorskip("ipyparallel")
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    made: list[tuple[IPyParallelExecutor, ProcessBlocks]] = []
+
+    def make(shape: BlockShape | None = None, **kwargs: object) -> IPyParallelExecutor:
+        run_dir = os.path.join(str(tmp_path), f"run{len(made)}")
+        os.makedirs(run_dir)
+        prov = ProcessBlocks(run_dir)
+        kwargs.setdefault("engine_dir", str(tmp_path))
+        ex = IPyParallelExecutor(prov, shape=shape or BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=0, max_blocks=1), **kwargs)  # type: ignore[arg-type]
+        made.append((ex, prov))
+        ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
+        return ex
+
+    yield make
+    for ex, prov in made:
+        pids = [p.pid for p in prov.procs.values()] + [e.pid for e in ex.engines.values() if e.pid]
+        if ex.controller is not None and ex.controller.pid:
+            pids.append(ex.controller.pid)
+        ex.shutdown()
+        prov.close()
+        assert wait_gone(pids) == [], "processes left behind"
