@@ -19,6 +19,8 @@ class EngineLost(ExecutorError):
         self.pid = pid
         self.block = block
         self.detail = detail
+        #: the engine's ipyparallel uuid, when known
+        self.uuid: str | None = None
         super().__init__(engine_id, host, pid, block, detail)
 
     def __str__(self) -> str:

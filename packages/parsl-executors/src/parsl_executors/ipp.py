@@ -24,6 +24,7 @@ import re
 import shlex
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
@@ -161,6 +162,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._blocks: dict[str, _Block] = {}
         self.engines: dict[int, EngineInfo] = {}
         self._lost: dict[int, EngineInfo] = {}
+        self._released: set[str] = set()
+        self.release_grace = 5.0
         self._probing: set[int] = set()
         self._client: Any = None
         self._view: Any = None
@@ -184,15 +187,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 raise ConfigurationError(str(e), f"{site.path}.execution.provider") from e
             provider = provider_cls.from_site(site)
-        options = dict(site.execution.get("options") or {})
         return cls(
             execution_provider=provider,
             controller=dict(controller) if controller else None,
             label=site.name,
             shape=site.block.shape,
             container_image=(site.container or {}).get("image"),
-            engine_dir=options.get("engine_dir", "."),
-            max_idletime=float(options.get("max_idletime", 2.0)),
         )
 
     def __repr__(self) -> str:
@@ -270,11 +270,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self._outstanding += 1
             self._pending[tid] = fut
         try:
-            ar = self._view.apply_async(run_task, payload)
+            self._send(tid, fut, payload, 0)
         except BaseException:
             self._settled(tid)
             raise
-        ar.add_done_callback(partial(self._task_done, tid, fut))
         flow = self._flow
         if flow is not None:
             flow.notify()
@@ -287,17 +286,39 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self._outstanding -= 1
             return True
 
-    def _task_done(self, tid: int, fut: Future[Any], ar: Any) -> None:
-        if not self._settled(tid):
-            return  # already failed by shutdown
+    def _send(self, tid: int, fut: Future[Any], payload: bytes, resends: int) -> None:
+        view = self._view
+        if view is None:
+            raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
+        ar = view.apply_async(run_task, payload)
+        ar.add_done_callback(partial(self._task_done, tid, fut, payload, resends))
+
+    def _task_done(self, tid: int, fut: Future[Any], payload: bytes, resends: int, ar: Any) -> None:
         try:
             exc = ar.exception()
             if exc is None:
-                fut.set_result(ar.result())
-                return
+                result = ar.result()
         except BaseException as e:  # a result that cannot be read
             exc = e
-        fut.set_exception(self._translate(exc, ar))
+        if exc is None:
+            if self._settled(tid):
+                fut.set_result(result)
+            return
+        err = self._translate(exc, ar)
+        # an engine this executor released itself (scale_in) is not the task's fault: send
+        # the task again, once, instead of failing it
+        if isinstance(err, EngineLost) and err.uuid in self._released and resends < 1 and not self._shutdown:
+            with self._lock:
+                still_pending = tid in self._pending
+            if still_pending:
+                try:
+                    self._send(tid, fut, payload, resends + 1)
+                    logger.info("executor %s: task %d resent: its engine %s was released by scale-in", self.label, tid, err.engine_id)
+                    return
+                except Exception:
+                    pass
+        if self._settled(tid):
+            fut.set_exception(err)
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
         ename = getattr(exc, "ename", "")
@@ -305,6 +326,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             meta = getattr(ar, "metadata", None) or {}
             eid = meta.get("engine_id")
             info = self.engines.get(eid) if eid is not None else None
+            uuid = info.uuid if info else None
             if info is None:
                 # a task lost with its engine carries only the engine's uuid, in the message
                 m = _ENGINE_UUID.search(str(exc))
@@ -313,6 +335,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 if info is not None:
                     eid = info.engine_id
             lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
+            lost.uuid = info.uuid if info else uuid
             lost.__cause__ = exc
             return lost
         return exc
@@ -392,14 +415,23 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if not victims:
             return []
         ids = {b.block_id for b in victims}
-        engines = [e.engine_id for e in list(self.engines.values()) if e.block in ids]
-        if engines and self._client is not None:
+        infos = [e for e in list(self.engines.values()) if e.block in ids]
+        engines = [e.engine_id for e in infos]
+        client = self._client
+        for info in infos:
+            if info.uuid:
+                self._released.add(info.uuid)
+            self._lost[info.engine_id] = self.engines.pop(info.engine_id, info)
+        if engines and client is not None:
             try:
-                self._client.shutdown(targets=engines, block=False)
+                client.shutdown(targets=engines, block=False)
+                # let the controller unregister them before their processes go, so no new
+                # task is routed to an engine that is about to disappear
+                deadline = time.monotonic() + self.release_grace
+                while set(engines) & set(client.ids) and time.monotonic() < deadline:
+                    time.sleep(0.05)
             except Exception as e:
                 logger.debug("asking engines %s to stop failed: %s", engines, e)
-            for eid in engines:
-                self.engines.pop(eid, None)
         provider.cancel([b.job_id for b in victims])
         logger.info("executor %s: released blocks %s", self.label, ", ".join(sorted(ids)))
         return [b.block_id for b in victims]
