@@ -341,6 +341,11 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         return exc
 
     @property
+    def view(self) -> Any:
+        """The ipyparallel load-balanced view tasks go through (``None`` when not running)."""
+        return self._view
+
+    @property
     def outstanding(self) -> int:
         """Tasks submitted and not yet finished."""
         return self._outstanding
