@@ -165,6 +165,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._released: set[str] = set()
         self.release_grace = 5.0
         self._probing: set[int] = set()
+        self._elock = threading.Lock()  # guards engines, _lost, _probing (IO and strategy threads)
         self._client: Any = None
         self._view: Any = None
         self._flow: FlowControl | FlowNoControl | None = None
@@ -331,7 +332,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 # a task lost with its engine carries only the engine's uuid, in the message
                 m = _ENGINE_UUID.search(str(exc))
                 uuid = meta.get("engine_uuid") or (m.group(1) if m else None)
-                info = next((i for i in list(self.engines.values()) + list(self._lost.values()) if uuid and i.uuid == uuid), None)
+                with self._elock:
+                    known = [*self.engines.values(), *self._lost.values()]
+                info = next((i for i in known if uuid and i.uuid == uuid), None)
                 if info is not None:
                     eid = info.engine_id
             lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
@@ -420,13 +423,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if not victims:
             return []
         ids = {b.block_id for b in victims}
-        infos = [e for e in list(self.engines.values()) if e.block in ids]
+        with self._elock:
+            infos = [e for e in self.engines.values() if e.block in ids]
+            for info in infos:
+                if info.uuid:
+                    self._released.add(info.uuid)
+                self._lost[info.engine_id] = self.engines.pop(info.engine_id, info)
         engines = [e.engine_id for e in infos]
         client = self._client
-        for info in infos:
-            if info.uuid:
-                self._released.add(info.uuid)
-            self._lost[info.engine_id] = self.engines.pop(info.engine_id, info)
         if engines and client is not None:
             try:
                 client.shutdown(targets=engines, block=False)
@@ -456,26 +460,31 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if client is None:
             return
         ids = set(client.ids)
-        for gone in set(self.engines) - ids:
-            info = self.engines.pop(gone, None)
-            if info is not None:
-                self._lost[gone] = info
-        for eid in ids - set(self.engines) - self._probing:
-            self._probing.add(eid)
+        with self._elock:
+            for gone in set(self.engines) - ids:
+                self._lost[gone] = self.engines.pop(gone)
+            new = ids - set(self.engines) - self._probing
+            self._probing |= new
+        for eid in new:
             try:
                 ar = client[eid].apply_async(identity)
             except Exception:
-                self._probing.discard(eid)
+                with self._elock:
+                    self._probing.discard(eid)
                 continue
             ar.add_done_callback(partial(self._probed, eid))
 
     def _probed(self, eid: int, ar: Any) -> None:
-        self._probing.discard(eid)
         try:
             host, pid, block = ar.result()
         except Exception:
+            with self._elock:
+                self._probing.discard(eid)
             return
-        self.engines[eid] = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
+        info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
+        with self._elock:
+            self._probing.discard(eid)
+            self.engines[eid] = info
 
     def _engine_uuid(self, eid: int) -> str | None:
         client = self._client
@@ -497,7 +506,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                     host, pid, block = client[eid].apply_sync(identity)
                 except Exception:
                     continue
-                info = self.engines[eid] = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
+                info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
+                with self._elock:
+                    self.engines[eid] = info
             if info.pid is not None:
                 out[eid] = info.pid
         return out
@@ -529,7 +540,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 if own:
                     client.shutdown(hub=True, block=False)
                 else:
-                    mine = [e.engine_id for e in list(self.engines.values()) if e.block is not None]
+                    with self._elock:
+                        mine = [e.engine_id for e in self.engines.values() if e.block is not None]
                     if mine:
                         client.shutdown(targets=mine, block=False)
             except Exception as e:
@@ -557,4 +569,5 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         for fut in pending.values():
             if not fut.done():
                 fut.set_exception(ExecutorShutdown(f"executor {self.label!r} was shut down before the task finished"))
-        self.engines.clear()
+        with self._elock:
+            self.engines.clear()

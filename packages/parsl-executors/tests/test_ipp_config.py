@@ -1,0 +1,97 @@
+"""Building the IPyParallelExecutor from 0.5.0 dicts and sites; the controller settings."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from parsl.config_dict import site_from_dict
+from parsl.errors import ConfigurationError
+from parsl.interfaces import ExecutorContext
+
+
+def test_controller_from_the_0_5_0_block() -> None:
+    from parsl_executors.ipp_controller import Controller
+
+    c = Controller.from_dict({"publicIp": "10.0.0.5", "port": 55000, "reuse": True, "profile": "p", "ipythonDir": "/x"})
+    assert (c.public_ip, c.port, c.reuse, c.profile, c.ipython_dir) == ("10.0.0.5", 55000, True, "p", "/x")
+    assert Controller.from_dict(None).public_ip == "127.0.0.1"
+    with pytest.raises(ConfigurationError, match=r"controller\.publicIp"):
+        Controller.from_dict({"publicIp": "*"})
+
+
+def test_reuse_without_a_running_controller_is_a_clear_error(tmp_path) -> None:
+    from parsl_executors.ipp_controller import Controller, ControllerError
+
+    c = Controller(reuse=True, profile="none", ipython_dir=str(tmp_path))
+    with pytest.raises(ControllerError, match="no running controller"):
+        c.start(str(tmp_path))
+
+
+def test_own_controller_binds_the_configured_address(tmp_path) -> None:
+    pytest.importorskip("ipyparallel")
+    from parsl_executors.ipp_controller import Controller
+
+    c = Controller.from_dict({"publicIp": "127.0.0.1"})
+    c.start(str(tmp_path))
+    try:
+        with open(c.engine_file) as f:
+            info = json.load(f)
+        assert info["interface"] == "tcp://127.0.0.1"
+        assert c.profile_dir.startswith(str(tmp_path))
+    finally:
+        pid = c.pid
+        c.close()
+        c.close()
+    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_executor_from_a_0_5_0_site_dict() -> None:
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    site = {"site": "Cluster", "auth": {"channel": None},
+            "execution": {"executor": "ipp", "provider": None, "block": {"taskBlocks": 3, "minBlocks": 1, "maxBlocks": 5, "parallelism": 0.5}}}
+    ex = IPyParallelExecutor(config=site)
+    assert ex.label == "Cluster"
+    assert (ex.policy.tasks_per_block, ex.policy.min_blocks, ex.policy.max_blocks, ex.policy.parallelism) == (3, 1, 5, 0.5)
+    assert not ex.scaling_enabled
+
+
+def test_from_site_unknown_provider_names_the_key() -> None:
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    site = site_from_dict({"site": "X", "execution": {"executor": "ipp", "provider": "nosuchprovider"}}, "sites[1]")
+    with pytest.raises(ConfigurationError, match=r"sites\[1\]\.execution\.provider"):
+        IPyParallelExecutor.from_site(site, {})
+
+
+def test_the_ipp_entry_point_and_lazy_paths() -> None:
+    from parsl import plugins
+    from parsl.executors.ipp import IPyParallelExecutor as Lazy
+    from parsl_executors import IPyParallelExecutor
+
+    assert plugins.get("executor", "ipp") is IPyParallelExecutor is Lazy
+
+
+def test_not_started_and_no_provider_errors(tmp_path) -> None:
+    from parsl.executors.errors import ScalingFailed
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    ex = IPyParallelExecutor()
+    with pytest.raises(RuntimeError, match="not been started"):
+        ex.submit(print)
+    with pytest.raises(ScalingFailed):
+        ex.scale_out(1)
+    ex.shutdown()
+    ex.shutdown()
+
+
+def test_start_failure_releases_everything(tmp_path) -> None:
+    pytest.importorskip("ipyparallel")
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    ex = IPyParallelExecutor(controller={"reuse": True, "profile": "absent", "ipythonDir": str(tmp_path)})
+    with pytest.raises(Exception, match="no running controller"):
+        ex.start(ExecutorContext("r", str(tmp_path)))
+    ex.shutdown()
