@@ -150,3 +150,29 @@ def test_timer_and_no_control() -> None:
     assert calls == []
     f.make_callback("manual")
     assert calls == ["manual"]
+
+
+def test_0_5_0_paths_and_kernel_style_construction(tmp_path) -> None:
+    import parsl
+    from parsl.dataflow.flow_control import FlowControl as FC
+    from parsl.dataflow.flow_control import FlowNoControl as FNC
+    from parsl.dataflow.strategy import Strategy as S
+
+    assert (FC, FNC, S) == (FlowControl, FlowNoControl, Strategy)
+    ex = InMemoryBlocks(ScalingPolicy(max_blocks=2, init_blocks=0), "blocks")
+
+    class Kernel:  # what Strategy(dfk) reads: the label -> executor table
+        executors = {"blocks": ex, "threads": parsl.ThreadPoolExecutor(label="threads")}
+
+    s = S(Kernel())
+    assert s.executors == [ex]
+    ex.active = 5
+    fc = FC(Kernel(), {}, threshold=1, interval=30)
+    try:
+        fc.notify("task")
+        deadline = time.monotonic() + 5
+        while ex.held_blocks() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        fc.close()
+    assert ex.held_blocks() == 2

@@ -24,12 +24,15 @@ class FlowControl:
     """Implements threshold-interval based flow control.
 
     Args:
-        callback: called as ``callback(kind)`` from the timer thread.
+        callback: called as ``callback(kind)`` from the timer thread; or (0.5.0 style,
+            ``FlowControl(dfk, config)``) a DataFlowKernel, whose block-scaled executors a
+            :class:`~parsl_executors.scaling.Strategy` then scales.
         threshold: events (``notify`` calls) that trigger an early callback.
         interval: seconds after which the callback runs anyway.
     """
 
-    def __init__(self, callback: Callable[[str | None], Any], *args: Any, threshold: int = 20, interval: float = 5, name: str = "parsl-flow-control") -> None:
+    def __init__(self, callback: Callable[[str | None], Any] | Any, *args: Any, threshold: int = 20, interval: float = 5, name: str = "parsl-flow-control") -> None:
+        callback = _as_callback(callback)
         if threshold < 1:
             raise ValueError(f"threshold must be at least 1, got {threshold!r}")
         if interval <= 0:
@@ -85,6 +88,14 @@ class FlowControl:
             self._thread.join(timeout)
 
 
+def _as_callback(target: Any) -> Callable[[str | None], Any]:
+    if callable(target):
+        return target  # type: ignore[no-any-return]
+    from .strategy import Strategy
+
+    return Strategy(target).strategize
+
+
 class Timer(FlowControl):
     """Calls back every ``interval`` seconds; ``notify`` does nothing."""
 
@@ -98,8 +109,8 @@ class Timer(FlowControl):
 class FlowNoControl:
     """Same interface as :class:`FlowControl`; never calls back."""
 
-    def __init__(self, callback: Callable[[str | None], Any] | None = None, *args: Any, threshold: int = 2, interval: float = 2, **kwargs: Any) -> None:
-        self.callback = callback
+    def __init__(self, callback: Callable[[str | None], Any] | Any = None, *args: Any, threshold: int = 2, interval: float = 2, **kwargs: Any) -> None:
+        self.callback = _as_callback(callback) if callback is not None else None
         self.threshold = threshold
         self.interval = interval
         self.callbacks = 0

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from .decision import Decision, ScalingPolicy, decide
 
@@ -29,6 +29,14 @@ class BlockScalable(ABC):
     """What the strategy needs from an executor that runs its workers in blocks."""
 
     label: str
+
+    @property
+    def scaling_lock(self) -> threading.Lock:
+        """Held for one read-decide-apply step, so two strategies never scale one executor at once."""
+        lock = self.__dict__.get("_scaling_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_scaling_lock", threading.Lock())
+        return lock
 
     @property
     @abstractmethod
@@ -57,11 +65,17 @@ class Strategy:
     """FlowControl Strategy: one scaling pass over ``executors`` per :meth:`strategize`.
 
     Args:
-        executors: the executors to scale.
+        executors: the executors to scale, or (0.5.0 style) a DataFlowKernel, whose
+            block-scaled executors are taken.
         clock: a monotonic clock (injected by tests).
     """
 
-    def __init__(self, executors: Sequence[BlockScalable], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, executors: Sequence[BlockScalable] | Any, clock: Callable[[], float] = time.monotonic) -> None:
+        if not isinstance(executors, (list, tuple)):
+            kernel_executors = getattr(executors, "executors", None)
+            if not isinstance(kernel_executors, dict):
+                raise TypeError(f"Strategy takes a list of executors or a DataFlowKernel, got {type(executors).__name__}")
+            executors = [ex for ex in kernel_executors.values() if isinstance(ex, BlockScalable)]
         self.executors = list(executors)
         self.clock = clock
         self._idle_since: dict[int, float] = {}
@@ -79,6 +93,10 @@ class Strategy:
                     logger.exception("scaling executor %s failed", ex.label)
 
     def _one(self, ex: BlockScalable) -> None:
+        with ex.scaling_lock:
+            self._step(ex)
+
+    def _step(self, ex: BlockScalable) -> None:
         now = self.clock()
         active = ex.outstanding
         key = id(ex)
