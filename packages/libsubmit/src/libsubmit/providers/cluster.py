@@ -106,6 +106,11 @@ class ClusterProvider(BlockProvider):
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         """Job id to state, for every job the status command listed."""
 
+    def find_state(self, seen: Mapping[str, JobState], job_id: str) -> JobState | None:
+        """The state of ``job_id`` in a parsed listing (schedulers that abbreviate ids
+        override this)."""
+        return seen.get(job_id)
+
     @abstractmethod
     def cancel_command(self, job_ids: Sequence[str]) -> str:
         """The shell command that cancels ``job_ids``."""
@@ -177,15 +182,18 @@ class ClusterProvider(BlockProvider):
             with self._lock:
                 for j in ask:
                     job = self._jobs.get(j)
-                    state = seen.get(j)
+                    state = self.find_state(seen, j)
                     if job is None:
                         continue
                     if state is None:
                         # no longer listed: it ended
                         state = JobState.CANCELLED if job.cancelled else JobState.COMPLETED
+                    elif state is JobState.COMPLETED and job.cancelled:
+                        # schedulers such as Torque list a cancelled job as completed
+                        state = JobState.CANCELLED
                     job.state = state
         with self._lock:
-            return [self._jobs[j].state if j in self._jobs else seen.get(j, JobState.UNKNOWN) for j in ids]
+            return [self._jobs[j].state if j in self._jobs else (self.find_state(seen, j) or JobState.UNKNOWN) for j in ids]
 
     def cancel(self, job_ids: Sequence[str]) -> list[bool]:
         """Cancel the jobs; all ``True`` if the scheduler accepted, all ``False`` otherwise."""
