@@ -90,6 +90,11 @@ class ClusterProvider(BlockProvider):
     def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
         """The submit script for one block (pure; no I/O)."""
 
+    def companion_files(self, job_name: str, cmd_string: str, script_path: str) -> dict[str, str]:
+        """Other files the submit script needs next to it (path on the channel's host to
+        text); HTCondor's job executable, for instance. Pure; none by default."""
+        return {}
+
     @abstractmethod
     def submit_command(self, script_path: str) -> str:
         """The shell command that submits ``script_path``."""
@@ -143,21 +148,26 @@ class ClusterProvider(BlockProvider):
         if re.search(r"\s", remote_dir):
             raise ConfigurationError(f"the script directory {remote_dir!r} contains white space, which scheduler directives cannot hold", "scriptDir")
         remote_path = f"{remote_dir}/{name}.{self.script_extension}"
-        text = self.script_text(name, cmd_string, blocksize, remote_path)
+        files = {remote_path: self.script_text(name, cmd_string, blocksize, remote_path)}
+        files.update(self.companion_files(name, cmd_string, remote_path))
         local_dir = self._local_script_dir()
-        local_path = os.path.join(local_dir, f"{name}.{self.script_extension}")
-        try:
-            os.makedirs(local_dir, exist_ok=True)
-            with open(local_path, "w") as f:
-                f.write(text)
-            os.chmod(local_path, 0o755)
-        except OSError as e:
-            raise ScriptPathError(local_path, e) from e
+        local_paths = []
+        for path, text in files.items():
+            local_path = os.path.join(local_dir, os.path.basename(path))
+            try:
+                os.makedirs(local_dir, exist_ok=True)
+                with open(local_path, "w") as f:
+                    f.write(text)
+                os.chmod(local_path, 0o755)
+            except OSError as e:
+                raise ScriptPathError(local_path, e) from e
+            local_paths.append(local_path)
         if not isinstance(self.channel, LocalChannel):
             rc, out, err = self.run(f"mkdir -p {shlex.quote(remote_dir)}")
             if rc != 0:
                 raise ScriptPathError(remote_dir, (err or out).strip())
-            self.channel.push_file(local_path, remote_dir)
+            for local_path in local_paths:
+                self.channel.push_file(local_path, remote_dir)
         cmd = self.submit_command(remote_path)
         rc, out, err = self.run(cmd)
         if rc != 0:

@@ -165,4 +165,4 @@ class ProviderConformance:
         provider, error, fragment = made
         with pytest.raises(error) as info:
             provider.submit("true", 1, "refused")
-        assert fragment in str(info.value)
+        assert fragment in str(info.value), f"the error does not carry {fragment!r}: {info.value}"
