@@ -54,6 +54,7 @@ ENV = _env()
 from libsubmit.channels.errors import (  # noqa: E402
     AuthException,
     BadHostKeyException,
+    ChannelExecFailed,
     ChannelTimeout,
     FileExists,
     SSHException,
@@ -95,6 +96,8 @@ def share() -> Iterator[pathlib.Path]:
 def test_execute_wait_exit_codes_and_envs(channel: SshChannel) -> None:
     rc, out, err = channel.execute_wait('echo "$USER $GREETING"; echo to-err >&2; exit 4', 10, envs={"GREETING": "it's me"})
     assert (rc, out, err) == (4, "parsl it's me\n", "to-err\n")
+    with pytest.raises(ChannelExecFailed, match="not a valid environment variable name"):
+        channel.execute_wait("true", 10, envs={"A;touch /tmp/x": "1"})
     assert channel.script_dir == "/home/parsl/.parsl_scripts"
 
 

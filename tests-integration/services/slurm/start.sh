@@ -10,6 +10,9 @@ STATE=/var/tmp/parsl-slurm
 export DEBIAN_FRONTEND=noninteractive
 began=$(date +%s)
 
+apt_updated=0
+apt_update_once() { [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }; }
+
 need_pkgs=""
 for p in slurmctld slurmd slurm-client munge; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need_pkgs="$need_pkgs $p"
@@ -17,11 +20,12 @@ done
 if [ -n "$need_pkgs" ]; then
   # keep apt from starting the packaged daemons: we start our own
   [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; }
-  apt-get update -qq
+  apt_update_once
   apt-get install -y -qq --no-install-recommends $need_pkgs >/dev/null
 fi
 
 if [ "${SLURM_TORQUE:-1}" = 1 ] && [ ! -x /opt/parsl-slurm-torque/usr/bin/qsub ]; then
+  apt_update_once
   apt-get install -y -qq --no-install-recommends libslurm-perl libslurmdb-perl libswitch-perl >/dev/null
   dl=$(mktemp -d); chmod 0777 "$dl"
   (cd "$dl" && apt-get download -qq slurm-wlm-torque >/dev/null)

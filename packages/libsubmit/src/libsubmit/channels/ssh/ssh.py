@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import shlex
 import socket
 import stat
@@ -245,6 +246,9 @@ class SshChannel(Channel):
 
     def _wrap(self, cmd: str, envs: Mapping[str, str] | None) -> str:
         merged = {**self.envs, **(envs or {})}
+        for key in merged:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                raise ChannelExecFailed(f"{key!r} is not a valid environment variable name", self.hostname)
         exports = "".join(f"export {k}={shlex.quote(str(v))}; " for k, v in merged.items())
         return exports + cmd
 
