@@ -79,6 +79,13 @@ def test_srun_launcher_starts_tasks_per_node(tmp_path: pathlib.Path) -> None:
     assert sorted((tmp_path / "tasks").read_text().splitlines()) == ["task 0", "task 1"]
 
 
+def test_srun_mpi_launcher_runs_under_slurm(tmp_path: pathlib.Path) -> None:
+    p = _slurm(tmp_path, launcher="srun_mpi", tasks_per_node=1)
+    job = p.submit(f'echo "nodes=$NODES_PER_WORKER step=$SLURM_STEP_ID" >> {tmp_path}/mpi', 1, "srunmpi")
+    assert wait_for_state(p, job, lambda s: s.terminal, 60)[-1] is JobState.COMPLETED
+    assert (tmp_path / "mpi").read_text().startswith("nodes=1 step=")
+
+
 def test_vanished_job_becomes_terminal(tmp_path: pathlib.Path) -> None:
     """A job Slurm no longer lists (purged after MinJobAge) is terminal, not pending forever:
     simulated by parsing a status listing that lacks it."""
