@@ -7,12 +7,15 @@ import time
 import pytest
 
 from libsubmit.channels.local.local import LocalChannel
-from libsubmit.error import ChannelRequired
+from libsubmit.error import ChannelRequired, ScriptPathError
 from libsubmit.providers.local.local import Local
 from parsl import plugins
 from parsl.config_dict import site_from_dict
 from parsl.errors import ConfigurationError
 from parsl.interfaces import BlockShape, ExecutionProvider, JobState
+from parsl.testing.provider_kit import ProviderConformance
+
+GOLDEN = pathlib.Path(__file__).parent / "golden" / "local.sh"
 
 
 def _gone(pid: int, timeout: float = 5.0) -> bool:
@@ -144,3 +147,20 @@ def test_local_refuses_a_remote_channel() -> None:
 
     with pytest.raises(ChannelRequired, match="needs a LocalChannel"):
         Local(channel=Remote())
+
+
+class TestLocalConformance(ProviderConformance):
+    poll_timeout = 30.0
+    poll_interval = 0.05
+    golden_file = GOLDEN
+
+    def make_provider(self, workdir: pathlib.Path) -> Local:
+        return Local(channel=LocalChannel(userhome=str(workdir), scriptDir=str(workdir / "scripts")), tasks_per_node=1, cancel_grace=1.0)
+
+    def render_script(self, provider: ExecutionProvider) -> str:
+        assert isinstance(provider, Local)
+        return provider.script_text("worker --flag 'a b'")
+
+    def make_failing_provider(self, workdir: pathlib.Path) -> tuple[ExecutionProvider, type[BaseException], str]:
+        # a script directory under a regular file cannot be created
+        return Local(channel=LocalChannel(scriptDir="/dev/null/scripts")), ScriptPathError, "Not a directory"

@@ -28,12 +28,12 @@ class ChannelError(ParslError):
 
 
 class ChannelTimeout(ChannelError, TimeoutError):
-    """A command outlived its walltime; it was killed."""
+    """A command outlived its walltime; the caller is no longer blocked by it."""
 
-    def __init__(self, cmd: str, walltime: float, hostname: str = "localhost") -> None:
+    def __init__(self, cmd: str, walltime: float, hostname: str = "localhost", outcome: str = "was killed") -> None:
         self.cmd = cmd
         self.walltime = walltime
-        super().__init__(f"command {cmd!r} did not finish within {walltime:g} s and was killed", hostname)
+        super().__init__(f"command {cmd!r} did not finish within {walltime:g} s and {outcome}", hostname)
 
 
 class ChannelExecFailed(ChannelError):

@@ -87,7 +87,7 @@ class Local(BlockProvider):
         name = f"{job_name}.{os.getpid()}.{next(_counter)}"
         script_dir = self.local_channel.script_dir
         script = os.path.join(script_dir, f"{name}.sh")
-        body = "#!/bin/bash\n" + self.launch_command(cmd_string)
+        body = self.script_text(cmd_string)
         try:
             os.makedirs(script_dir, exist_ok=True)
             with open(script, "w") as f:
@@ -101,6 +101,10 @@ class Local(BlockProvider):
         with self._lock:
             self._jobs[job_id] = _LocalJob(name, proc, script)
         return job_id
+
+    def script_text(self, cmd_string: str) -> str:
+        """The script a block runs (pure)."""
+        return "#!/bin/bash\n" + self.launch_command(cmd_string)
 
     def _state(self, job: _LocalJob) -> JobState:
         rc = job.proc.poll()
