@@ -173,3 +173,17 @@ def test_compose_launch_cmd_is_one_line_with_the_connection_file(make_ipp, tmp_p
     assert "\n" not in cmd.replace("\\n", "")  or cmd.count("\n") == open(ex.controller.engine_file).read().count("\n")
     assert '"registration"' in cmd or "registration" in cmd
     assert "enable_nanny=False" in cmd
+
+
+def test_tasks_fail_when_no_block_can_be_started(make_ipp, tmp_path) -> None:
+    """A provider that refuses every block (a real one: its script directory cannot be
+    made) while no engine is connected: the waiting task fails with ScalingFailed."""
+    from parsl.executors.errors import ScalingFailed
+
+    ex = make_ipp(BlockShape(tasks_per_node=1, init_blocks=0, min_blocks=0, max_blocks=2))
+    ex.execution_provider.log_dir = str(tmp_path / "not-a-dir" / "x")
+    (tmp_path / "not-a-dir").write_text("a file, so nothing can be created under it")
+    fut = ex.submit(add, 1, 2)
+    with pytest.raises(ScalingFailed, match="could not start block"):
+        fut.result(timeout=30)
+    assert ex.outstanding == 0

@@ -157,6 +157,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._lock = threading.Lock()
         self._outstanding = 0
         self._pending: dict[int, Future[Any]] = {}
+        self._ars: dict[int, Any] = {}  # tid -> ipyparallel AsyncResult of the current attempt
         self._ids = itertools.count()
         self._block_ids = itertools.count()
         self._blocks: dict[str, _Block] = {}
@@ -282,6 +283,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     def _settled(self, tid: int) -> bool:
         with self._lock:
+            self._ars.pop(tid, None)
             if self._pending.pop(tid, None) is None:
                 return False
             self._outstanding -= 1
@@ -292,6 +294,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if view is None:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
         ar = view.apply_async(run_task, payload)
+        with self._lock:
+            if tid in self._pending:
+                self._ars[tid] = ar
         ar.add_done_callback(partial(self._task_done, tid, fut, payload, resends))
 
     def _task_done(self, tid: int, fut: Future[Any], payload: bytes, resends: int, ar: Any) -> None:
@@ -403,12 +408,35 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             try:
                 job_id = provider.submit(cmd, size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
-                raise ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}") from e
+                err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
+                err.__cause__ = e
+                self._fail_stranded(err)
+                raise err from e
             with self._lock:
                 self._blocks[bid] = _Block(bid, job_id)
             logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
             new.append(bid)
         return new
+
+    def _fail_stranded(self, err: BaseException) -> None:
+        """With no block held and no engine connected, waiting tasks can never run: fail them
+        with the provider's error instead of leaving them queued forever."""
+        client = self._client
+        with self._lock:
+            if self._blocks or client is None:
+                return
+            waiting = [(tid, fut, self._ars.get(tid)) for tid, fut in self._pending.items()]
+        if client.ids or not waiting:
+            return
+        logger.error("executor %s: no block could be started and no engine is connected; failing %d waiting tasks: %s", self.label, len(waiting), err)
+        for tid, fut, ar in waiting:
+            if ar is not None:
+                try:
+                    ar.abort()
+                except Exception:
+                    pass
+            if self._settled(tid):
+                fut.set_exception(err)
 
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release ``blocks`` blocks (newest first): their engines are asked to stop, then the
@@ -565,6 +593,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             controller.close()
         with self._lock:
             pending, self._pending = self._pending, {}
+            self._ars.clear()
             self._outstanding = 0
         for fut in pending.values():
             if not fut.done():
