@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import time
@@ -170,8 +171,10 @@ def test_reused_controller_is_left_running(make_ipp, tmp_path) -> None:
 def test_compose_launch_cmd_is_one_line_with_the_connection_file(make_ipp, tmp_path) -> None:
     ex = make_ipp(BlockShape(init_blocks=0, max_blocks=1), flow_control=False)
     cmd = ex.compose_launch_cmd(ex.controller.engine_file, str(tmp_path))
-    assert "\n" not in cmd.replace("\\n", "")  or cmd.count("\n") == open(ex.controller.engine_file).read().count("\n")
-    assert '"registration"' in cmd or "registration" in cmd
+    engine_json = open(ex.controller.engine_file).read()
+    # the only newlines are the connection file's own, inside one quoted argument
+    assert cmd.count("\n") == engine_json.count("\n")
+    assert shlex.split(cmd)[-1] == engine_json
     assert "enable_nanny=False" in cmd
 
 
@@ -187,3 +190,11 @@ def test_tasks_fail_when_no_block_can_be_started(make_ipp, tmp_path) -> None:
     with pytest.raises(ScalingFailed, match="could not start block"):
         fut.result(timeout=30)
     assert ex.outstanding == 0
+
+
+def test_engine_files_live_under_the_run_dir(make_ipp, tmp_path) -> None:
+    ex = make_ipp()
+    ex.wait_for_engines(2, timeout=60)
+    files = os.listdir(os.path.join(ex.work_dir, "engines"))
+    assert len(files) == 2 and all(f.startswith("engine-") and f.endswith(".json") for f in files)
+    assert not (tmp_path / ".ipp_engines").exists()

@@ -243,7 +243,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         with open(os.path.expanduser(filepath)) as f:
             engine_json = f.read()
         engine_dir = os.path.abspath(os.path.expanduser(engine_dir))
-        files = os.path.join(engine_dir, ".ipp_engines")
+        # the engines' copies of the connection file go under the run directory, not the user's
+        files = os.path.join(self.work_dir, "engines") if self.work_dir else os.path.join(engine_dir, ".ipp_engines")
         script = (
             f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
             f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
