@@ -41,7 +41,7 @@ from parsl.interfaces.site import SiteSpec
 from .errors import EngineLost
 from .ipp_controller import Controller
 from .ipp_worker import identity, run_task
-from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy
+from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             ``-m ipyparallel.engine``).
         max_idletime: idle seconds before blocks are released down to ``min_blocks``.
         strategy_interval / strategy_threshold: the flow-control trigger.
-        flow_control: ``True`` for :class:`FlowControl`; ``False`` for :class:`FlowNoControl`
-            (no automatic scaling after ``init_blocks``).
+        flow_control: ``True`` for :class:`FlowControl`; ``False``: no automatic scaling
+            after ``init_blocks`` (``scale_out``/``scale_in`` by hand).
         engine_nanny: start ipyparallel's per-engine nanny. Off by default: the nanny detaches
             from the block's process group, so cancelling a block cannot reap it and it
             outlives the block; engine loss is then detected by heartbeat instead.
@@ -231,7 +231,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             if self.execution_provider is not None and self.use_flow_control and self.execution_provider.scaling_enabled:
                 self._flow = FlowControl(self._tick, threshold=self.strategy_threshold, interval=self.strategy_interval, name=f"parsl-{self.label}-strategy")
             else:
-                self._flow = FlowNoControl(self._tick)
+                # no automatic scaling; engines are still looked up, for clear engine-loss errors
+                self._flow = Timer(lambda kind: self._probe_engines(), interval=self.strategy_interval, name=f"parsl-{self.label}-engines")
         except BaseException:
             self.shutdown(block=False)
             raise
