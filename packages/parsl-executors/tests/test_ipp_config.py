@@ -95,3 +95,21 @@ def test_start_failure_releases_everything(tmp_path) -> None:
     with pytest.raises(Exception, match="no running controller"):
         ex.start(ExecutorContext("r", str(tmp_path)))
     ex.shutdown()
+
+
+def test_container_launch_command(tmp_path) -> None:
+    """The docker command line (composed only: starting it needs an image with parsl in it)."""
+    import shlex
+
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    engine_file = tmp_path / "engine.json"
+    engine_file.write_text('{"registration": 1}')
+    ex = IPyParallelExecutor(container_image="parsl-worker:1", engine_dir=str(tmp_path))
+    ex.work_dir = str(tmp_path / "run" / "ipp")
+    argv = shlex.split(ex.compose_launch_cmd(str(engine_file), str(tmp_path), "parsl-worker:1"))
+    assert argv[:5] == ["docker", "run", "--rm", "--network", "host"]
+    assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run/ipp:{tmp_path}/run/ipp" in argv
+    i = argv.index("parsl-worker:1")
+    assert argv[i + 1 : i + 3] == ["/bin/bash", "-c"]
+    assert "python3 -m ipyparallel.engine" in argv[i + 3] and argv[-1] == '{"registration": 1}'

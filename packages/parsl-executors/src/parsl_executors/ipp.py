@@ -92,7 +92,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         label: the site name apps refer to.
         shape: block shape and bounds (``taskBlocks`` engines per block, min/init/max
             blocks, parallelism).
-        container_image: run each engine in this docker image.
+        container_image: run each engine in this docker image (host network, the engine and
+            run directories mounted; the image needs ``parsl-executors[ipp]``).
         engine_command: how to start an engine on the node (default: this interpreter's
             ``-m ipyparallel.engine``).
         max_idletime: idle seconds before blocks are released down to ``min_blocks``.
@@ -140,7 +141,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.engine_json_file = engine_json_file
         self.engine_dir = engine_dir
         self.container_image = container_image
-        self.engine_command = engine_command or f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
+        # in a container this interpreter's path means nothing: use the image's python3
+        self.engine_command = engine_command or (
+            "python3 -m ipyparallel.engine" if container_image else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
+        )
         self.shape = shape or BlockShape()
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
         self.strategy_interval = strategy_interval
@@ -253,10 +257,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         )
         inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
         if container_image:
-            inner = (
-                f"docker run --rm --network host -e PARSL_IPP_BLOCK -v {shlex.quote(engine_dir)}:{shlex.quote(engine_dir)} "
-                f"{shlex.quote(container_image)} {inner.replace(shlex.quote(sys.executable), 'python3', 1)}"
-            )
+            mounts = " ".join(f"-v {shlex.quote(d)}:{shlex.quote(d)}" for d in dict.fromkeys([engine_dir, os.path.dirname(files)]))
+            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK {mounts} {shlex.quote(container_image)} {inner}"
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
