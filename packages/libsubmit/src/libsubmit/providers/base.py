@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 from typing import Any, ClassVar, Mapping, TypeVar
 
 from parsl import plugins
@@ -148,7 +149,7 @@ class BlockProvider(ExecutionProvider):
             self.launcher_name = launcher
             self.launcher: Launcher = launcher_from_name(launcher, launcher_where)
         elif callable(launcher):
-            self.launcher_name = getattr(launcher, "__name__", "custom")
+            self.launcher_name = launcher.__qualname__ if isinstance(launcher, types.FunctionType) else type(launcher).__name__
             self.launcher = launcher
         else:
             raise ConfigurationError(f"expected a launcher name or function, got {launcher!r}", launcher_where)
