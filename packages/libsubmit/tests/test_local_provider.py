@@ -202,3 +202,8 @@ class TestLocalConformance(ProviderConformance):
     def make_failing_provider(self, workdir: pathlib.Path) -> tuple[ExecutionProvider, type[BaseException], str]:
         # a script directory under a regular file cannot be created
         return Local(channel=LocalChannel(scriptDir="/dev/null/scripts")), ScriptPathError, "Not a directory"
+
+
+def test_misspelt_keyword_gets_a_suggestion() -> None:
+    with pytest.raises(ConfigurationError, match="did you mean 'max_blocks'"):
+        Local(max_block=3)

@@ -124,14 +124,15 @@ class BlockProvider(ExecutionProvider):
             raise ConfigurationError(e.message, f"{type(self).__name__}.{e.path}") from None
         options: dict[str, Any] = {}
         if site:
-            options.update({k: v for k, v in (site.execution.get("options") or {}).items() if k not in {"maxThreads", "threadNamePrefix"}})
+            # execution.options belongs to the executor; the provider's are block.options
             options.update(site.block.options)
         options.update(kwargs)
         unknown = sorted(set(options) - self.option_names)
         if unknown:
             import difflib
 
-            close = difflib.get_close_matches(unknown[0], sorted(self.option_names), n=1)
+            known = self.option_names if site else self.option_names | set(_SHAPE_FIELDS)
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             allowed = ", ".join(sorted(self.option_names)) or "none"
             raise ConfigurationError(f"unknown option {unknown[0]!r} for the {self.name} provider (it takes: {allowed}){hint}", f"{options_path}.{unknown[0]}")
