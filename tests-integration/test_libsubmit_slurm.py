@@ -1,5 +1,9 @@
 """The Slurm provider against a real Slurm (slurmctld + slurmd + munge on 127.0.0.1, started
-by tests-integration/services/slurm/start.sh). Skips when ``sinfo`` gets no answer."""
+by tests-integration/services/slurm/start.sh). Skips when ``sinfo`` gets no answer.
+
+Slurm keeps finished jobs listed (MinJobAge), so "a job that vanishes from the queue becomes
+terminal" is exercised for real by the Grid Engine and Cobalt tests, whose schedulers forget
+a job as soon as it ends."""
 from __future__ import annotations
 
 import pathlib
@@ -84,19 +88,6 @@ def test_srun_mpi_launcher_runs_under_slurm(tmp_path: pathlib.Path) -> None:
     job = p.submit(f'echo "nodes=$NODES_PER_WORKER step=$SLURM_STEP_ID" >> {tmp_path}/mpi', 1, "srunmpi")
     assert wait_for_state(p, job, lambda s: s.terminal, 60)[-1] is JobState.COMPLETED
     assert (tmp_path / "mpi").read_text().startswith("nodes=1 step=")
-
-
-def test_vanished_job_becomes_terminal(tmp_path: pathlib.Path) -> None:
-    """A job Slurm no longer lists (purged after MinJobAge) is terminal, not pending forever:
-    simulated by parsing a status listing that lacks it."""
-    p = _slurm(tmp_path, launcher="single_node")
-    job = p.submit("true", 1, "vanish")
-    wait_for_state(p, job, lambda s: s.terminal, 60)
-    other = p.submit("sleep 300", 1, "vanish2")
-    # scancel through Slurm, then a listing without the job: it must be CANCELLED, not UNKNOWN
-    assert p.cancel([other]) == [True]
-    p.parse_status_output = lambda stdout: {}  # type: ignore[method-assign]
-    assert p.status([other]) == [JobState.CANCELLED]
 
 
 def test_scheduler_down_gives_the_scheduler_message(tmp_path: pathlib.Path) -> None:

@@ -40,6 +40,8 @@ def _why_skip() -> str | None:
         socket.create_connection((env["PARSL_SSH_HOST"], int(env["PARSL_SSH_PORT"])), timeout=3).close()
     except OSError as e:
         return f"the sshd service is not running on {env['PARSL_SSH_HOST']}:{env['PARSL_SSH_PORT']}: {e}"
+    if not os.access(env["PARSL_SSH_KEY"], os.R_OK):
+        return f"cannot read the test key {env['PARSL_SSH_KEY']} (the sshd tests run as root)"
     try:
         import paramiko  # noqa: F401
     except ImportError:

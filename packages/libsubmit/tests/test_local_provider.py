@@ -71,6 +71,44 @@ def test_cancel_kills_the_whole_group(provider: Local, tmp_path: pathlib.Path) -
     assert provider.status(["999999999"]) == [JobState.UNKNOWN]
 
 
+def test_blocks_left_running_are_ended_at_exit(tmp_path: pathlib.Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import time
+        from libsubmit.providers.local.local import Local
+        from libsubmit.channels.local.local import LocalChannel
+        p = Local(channel=LocalChannel(userhome={str(tmp_path)!r}, scriptDir={str(tmp_path / "s")!r}))
+        p.submit("sleep 300 & echo $! > kid; wait", 1)
+        while True:
+            try:
+                if open({str(tmp_path / "kid")!r}).read().strip():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        # exits without cancelling
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    kid = int((tmp_path / "kid").read_text())
+    assert _gone(kid), "a block outlived the interpreter that started it"
+
+
+def test_concurrent_submits(provider: Local, tmp_path: pathlib.Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        jobs = list(pool.map(lambda i: provider.submit(f"echo {i} >> many.txt", 1, f"c{i}"), range(16)))
+    assert len(set(jobs)) == 16
+    assert [provider.wait(j, 30) for j in jobs] == [JobState.COMPLETED] * 16
+    assert sorted(int(x) for x in (tmp_path / "many.txt").read_text().split()) == sorted(list(range(16)) * 2)
+
+
 def test_bad_job_name(provider: Local) -> None:
     with pytest.raises(ConfigurationError, match="not a valid job name"):
         provider.submit("true", 1, "a b; rm -rf /")
@@ -164,3 +202,8 @@ class TestLocalConformance(ProviderConformance):
     def make_failing_provider(self, workdir: pathlib.Path) -> tuple[ExecutionProvider, type[BaseException], str]:
         # a script directory under a regular file cannot be created
         return Local(channel=LocalChannel(scriptDir="/dev/null/scripts")), ScriptPathError, "Not a directory"
+
+
+def test_misspelt_keyword_gets_a_suggestion() -> None:
+    with pytest.raises(ConfigurationError, match="did you mean 'max_blocks'"):
+        Local(max_block=3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 from typing import Any, ClassVar, Mapping, TypeVar
 
 from parsl import plugins
@@ -123,14 +124,15 @@ class BlockProvider(ExecutionProvider):
             raise ConfigurationError(e.message, f"{type(self).__name__}.{e.path}") from None
         options: dict[str, Any] = {}
         if site:
-            options.update({k: v for k, v in (site.execution.get("options") or {}).items() if k not in {"maxThreads", "threadNamePrefix"}})
+            # execution.options belongs to the executor; the provider's are block.options
             options.update(site.block.options)
         options.update(kwargs)
         unknown = sorted(set(options) - self.option_names)
         if unknown:
             import difflib
 
-            close = difflib.get_close_matches(unknown[0], sorted(self.option_names), n=1)
+            known = self.option_names if site else self.option_names | set(_SHAPE_FIELDS)
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             allowed = ", ".join(sorted(self.option_names)) or "none"
             raise ConfigurationError(f"unknown option {unknown[0]!r} for the {self.name} provider (it takes: {allowed}){hint}", f"{options_path}.{unknown[0]}")
@@ -148,7 +150,7 @@ class BlockProvider(ExecutionProvider):
             self.launcher_name = launcher
             self.launcher: Launcher = launcher_from_name(launcher, launcher_where)
         elif callable(launcher):
-            self.launcher_name = getattr(launcher, "__name__", "custom")
+            self.launcher_name = launcher.__qualname__ if isinstance(launcher, types.FunctionType) else type(launcher).__name__
             self.launcher = launcher
         else:
             raise ConfigurationError(f"expected a launcher name or function, got {launcher!r}", launcher_where)

@@ -136,6 +136,7 @@ class SshChannel(Channel):
         self.envs: dict[str, str] = {str(k): str(v) for k, v in (envs or {}).items()}
         self.connect_timeout = connect_timeout
         self._password = Secret(password) if password is not None else None
+        self._script_dir: str | None = None
         self._lock = threading.Lock()
         self._sftp: Any = None
         self._transport: Any = None
@@ -147,7 +148,7 @@ class SshChannel(Channel):
         self._script_dir = script_dir
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(hostname={self.hostname!r}, username={self.username!r}, port={self.port}, scriptDir={getattr(self, '_script_dir', None)!r})"
+        return f"{type(self).__name__}(hostname={self.hostname!r}, username={self.username!r}, port={self.port}, scriptDir={self._script_dir!r})"
 
     # ---- connecting -------------------------------------------------------------------------
     def _host_keys(self) -> Any:
@@ -242,6 +243,8 @@ class SshChannel(Channel):
     # ---- running commands -------------------------------------------------------------------
     @property
     def script_dir(self) -> str:
+        if self._script_dir is None:  # only while __init__ is still connecting
+            raise ChannelExecFailed("the channel is not connected yet", self.hostname)
         return self._script_dir
 
     def _wrap(self, cmd: str, envs: Mapping[str, str] | None) -> str:

@@ -10,14 +10,18 @@
     cancel(ids) ─▶ SIGTERM to the whole group, grace period, SIGKILL to what is left
 
 All bookkeeping is under one lock, so submit/status/cancel may come from several threads.
+Blocks still running when the interpreter exits are cancelled by an atexit hook (registered at
+the first submit), so a forgotten provider leaves no orphaned process group behind.
 """
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import subprocess
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -31,6 +35,24 @@ from ..base import BlockProvider, validate_job_name
 __all__ = ["Local"]
 
 _counter = itertools.count()
+_live: weakref.WeakSet[Local] = weakref.WeakSet()
+_hook_lock = threading.Lock()
+_hook_registered = False
+
+
+def _cancel_all_at_exit() -> None:
+    for provider in list(_live):
+        provider.cancel_grace = min(provider.cancel_grace, 1.0)
+        provider.shutdown()
+
+
+def _track(provider: Local) -> None:
+    global _hook_registered
+    with _hook_lock:
+        _live.add(provider)
+        if not _hook_registered:
+            atexit.register(_cancel_all_at_exit)
+            _hook_registered = True
 
 
 @dataclass
@@ -98,6 +120,7 @@ class Local(BlockProvider):
         with open(f"{base}.out", "wb") as out, open(f"{base}.err", "wb") as err:
             proc = self.local_channel.execute_no_wait(f"exec bash {_q(script)}", stdout=out, stderr=err)
         job_id = str(proc.pid)
+        _track(self)
         with self._lock:
             self._jobs[job_id] = _LocalJob(name, proc, script)
         return job_id
