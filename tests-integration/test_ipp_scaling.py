@@ -32,6 +32,7 @@ def test_blocks_grow_to_max_and_shrink_to_min_after_idle() -> None:
     from parsl import App, DataFlowKernel
 
     site = ipp_site(minBlocks=0, initBlocks=0, maxBlocks=4, taskBlocks=1, parallelism=1)
+    site["execution"]["options"] = {"max_idletime": 2, "strategy_interval": 0.5}  # the executor's own knobs
     dfk = DataFlowKernel(config=config(site))
     ex = dfk.executors["Local_IPP"]
     assert ex.blocks == {}  # initBlocks 0
@@ -60,7 +61,7 @@ def test_blocks_grow_to_max_and_shrink_to_min_after_idle() -> None:
         block_pids = descendants()
         pids = {f.result(timeout=120) for f in futs}
         assert 2 <= len(pids) <= 4
-        # no task left: released down to minBlocks = 0 after the idle period (2 s by default)
+        # no task left: released down to minBlocks = 0 after the 2 s idle period
         assert wait_until(lambda: len(ex.blocks) == 0, 30), f"blocks never went back to 0: {history[-20:]}"
     finally:
         stop.set()

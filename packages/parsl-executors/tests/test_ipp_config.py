@@ -113,3 +113,17 @@ def test_container_launch_command(tmp_path) -> None:
     i = argv.index("parsl-worker:1")
     assert argv[i + 1 : i + 3] == ["/bin/bash", "-c"]
     assert "python3 -m ipyparallel.engine" in argv[i + 3] and argv[-1] == '{"registration": 1}'
+
+
+def test_executor_options_from_the_site() -> None:
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    raw = {"site": "S", "execution": {"executor": "ipp", "provider": None, "options": {"max_idletime": 7, "strategy_interval": 0.5, "engine_nanny": True}}}
+    ex = IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    assert (ex.policy.max_idletime, ex.strategy_interval, ex.engine_nanny) == (7, 0.5, True)
+    raw["execution"]["options"] = {"max_idle_time": 3}
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.options\.max_idle_time.*did you mean 'max_idletime'"):
+        IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    raw["execution"]["options"] = {"strategy_threshold": "5"}
+    with pytest.raises(ConfigurationError, match="strategy_threshold"):
+        IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})

@@ -67,6 +67,34 @@ class _Block:
     state: JobState = JobState.PENDING
 
 
+#: ``execution.options`` keys a 0.5.0 site may give this executor, with their types
+SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
+    "engine_dir": str,
+    "engine_command": str,
+    "engine_nanny": bool,
+    "max_idletime": (int, float),
+    "strategy_interval": (int, float),
+    "strategy_threshold": int,
+    "flow_control": bool,
+}
+
+
+def _site_options(site: SiteSpec) -> dict[str, Any]:
+    options = dict(site.execution.get("options") or {})
+    where = f"{site.path}.execution.options"
+    for key, value in options.items():
+        kind = SITE_OPTIONS.get(key)
+        if kind is None:
+            import difflib
+
+            close = difflib.get_close_matches(key, sorted(SITE_OPTIONS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigurationError(f"unknown option {key!r} for the ipp executor{hint}; it takes: {', '.join(sorted(SITE_OPTIONS))}", f"{where}.{key}")
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise ConfigurationError(f"expected {kind if isinstance(kind, type) else ' or '.join(k.__name__ for k in kind)}, got {value!r}", f"{where}.{key}")
+    return options
+
+
 def _ipp() -> Any:
     return plugins.require("ipyparallel", feature="the ipp executor", distribution="parsl-executors", extra="ipp")
 
@@ -199,6 +227,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             label=site.name,
             shape=site.block.shape,
             container_image=(site.container or {}).get("image"),
+            **_site_options(site),
         )
 
     def __repr__(self) -> str:
