@@ -220,14 +220,14 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
     o_sub, o_thr = best(ours_throughput, n_a, repeat=rep, key=1)
     b_sub, b_thr = best(base_throughput, n_a, repeat=rep, key=1)
-    row("a no-op x%d" % n_a, "submit rate", o_sub, b_sub, "tasks/s", True, "")
-    row("a no-op x%d" % n_a, "throughput", o_thr, b_thr, "tasks/s", True, ">= 20,000")
-    row("b chain x%d" % n_b, "latency per hop", best(ours_chain, n_b, repeat=rep, higher=False), best(base_chain, n_b, repeat=rep, higher=False), "us", False, "<= 60")
-    row("c fan-in x%d" % n_c, "wall time", best(ours_fanin, n_c, repeat=rep, higher=False), best(base_fanin, n_c, repeat=rep, higher=False), "s", False, "<= 1.0")
+    row(f"a no-op x{n_a}", "submit rate", o_sub, b_sub, "tasks/s", True, "")
+    row(f"a no-op x{n_a}", "throughput", o_thr, b_thr, "tasks/s", True, ">= 20,000")
+    row(f"b chain x{n_b}", "latency per hop", best(ours_chain, n_b, repeat=rep, higher=False), best(base_chain, n_b, repeat=rep, higher=False), "us", False, "<= 60")
+    row(f"c fan-in x{n_c}", "wall time", best(ours_fanin, n_c, repeat=rep, higher=False), best(base_fanin, n_c, repeat=rep, higher=False), "s", False, "<= 1.0")
     o_mem, o_drain = ours_pending(n_d)
     b_mem, b_drain = base_pending(n_d)
-    row("d pending x%d" % n_d, "memory per pending task", o_mem, b_mem, "bytes", False, "<= 2,500")
-    row("d pending x%d" % n_d, "drain time", o_drain, b_drain, "s", False, "<= 5")
+    row(f"d pending x{n_d}", "memory per pending task", o_mem, b_mem, "bytes", False, "<= 2,500")
+    row(f"d pending x{n_d}", "drain time", o_drain, b_drain, "s", False, "<= 5")
     row("e startup", "import+load+1 app+cleanup", startup(OURS_STARTUP, runs), startup(BASE_STARTUP, runs), "s", False, "<= 0.2")
     return rows
 
