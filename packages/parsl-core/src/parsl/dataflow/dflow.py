@@ -377,6 +377,12 @@ class DataFlowKernel:
     def _launch(self, record: TaskRecord) -> None:
         if record.state is not States.pending:
             return
+        if record.app_fu.cancelled():
+            # the user cancelled it before it could run: it ends without running
+            record.on(Event.fail)
+            self._tasks.pop(record.id, None)
+            record.depends = None
+            return
         try:
             deps = record.depends
             if deps:
@@ -517,6 +523,8 @@ class DataFlowKernel:
         self._tasks.pop(record.id, None)
         record.depends = None
         fu = record.app_fu
+        if fu.cancelled():
+            return
         if exc is None:
             fu.set_result(result)
             return
