@@ -313,3 +313,21 @@ def test_many_tasks_all_complete(dfk):
 
     futs = [sq(i) for i in range(5000)]
     assert sum(f.result() for f in futs) == sum(i * i for i in range(5000))
+
+
+def test_app_second_argument_must_be_the_kernel():
+    with pytest.raises(TypeError, match="DataFlowKernel"):
+        App("python", ThreadPoolExecutor(1))(lambda: 1)
+
+
+def test_executor_object_reused_by_a_second_kernel():
+    workers = ThreadPoolExecutor(max_workers=2)
+    for expected in (1, 2):
+        dfk = DataFlowKernel(executors=[workers])
+
+        @App("python", dfk)
+        def value(x):
+            return x
+
+        assert value(expected).result(timeout=10) == expected
+        dfk.cleanup()

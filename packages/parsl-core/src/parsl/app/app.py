@@ -51,6 +51,14 @@ class AppBase:
             raise TypeError(f"an app wraps a function, got {func!r}")
         if walltime is not None and (not isinstance(walltime, (int, float)) or walltime <= 0):
             raise ConfigurationError(f"walltime must be a positive number of seconds or None, got {walltime!r}", "walltime")
+        if executor is not None:
+            from ..dataflow.dflow import DataFlowKernel
+
+            if not isinstance(executor, DataFlowKernel):
+                raise TypeError(
+                    f"the second argument of @App is the DataFlowKernel the app runs on, not {type(executor).__name__}; "
+                    "pass executors to DataFlowKernel(executors=[...]) instead"
+                )
         self.func = func
         self.data_flow_kernel = executor
         self.walltime = walltime

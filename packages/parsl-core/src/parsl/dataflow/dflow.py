@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
+from ..data_provider.files import File
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
 from . import loader
@@ -569,14 +570,10 @@ class DataFlowKernel:
         return ex
 
     def _has_remote_files(self, inputs: Any) -> bool:
-        from ..data_provider.files import File
-
         return isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.scheme != "file" for i in inputs)
 
     def _stage_inputs(self, record: TaskRecord, found: list[concurrent.futures.Future[Any]]) -> bool:
         """Replace remote Files in ``inputs`` by DataFutures of their staged copies."""
-        from ..data_provider.files import File
-
         staged = []
         for item in record.kwargs["inputs"]:
             if isinstance(item, File) and item.scheme != "file":
