@@ -166,6 +166,16 @@ class DataFlowKernel:
         self._internal: ParslExecutor | None = None
         self._data_manager = cfg.data_manager
 
+        self._usage = None
+        self._failed = itertools.count()
+        if cfg.usage_tracking or os.environ.get("PARSL_TRACKING"):
+            from ..usage_tracking import UsageTracker, resolve
+
+            endpoint = resolve(cfg.usage_tracking)
+            if endpoint is not None:
+                self._usage = UsageTracker(endpoint, self.run_id, len(self.executors))
+                self._usage.start()
+
         logger.info(
             "DataFlowKernel started: run dir %s, executors %s, lazy errors %s, retries %d",
             self.run_dir,
@@ -332,15 +342,17 @@ class DataFlowKernel:
                 logger.exception("shutting down executor %s failed", ex.label)
         if self._data_manager is not None and hasattr(self._data_manager, "shutdown"):
             self._data_manager.shutdown()
-        logger.info("DataFlowKernel cleaned up: %d tasks submitted", self.task_count)
+        failed = _peek(self._failed)
+        logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
+        if self._usage is not None:
+            self._usage.end(self.task_count, failed)
         self._stop_logging()
         atexit.unregister(self._atexit)
 
     @property
     def task_count(self) -> int:
         """Tasks submitted so far."""
-        # itertools.count hands out ids atomically but has no read method; its repr is "count(N)"
-        return int(repr(self._ids)[len("count(") : -1])
+        return _peek(self._ids)
 
     def __enter__(self) -> DataFlowKernel:
         return self
@@ -530,6 +542,7 @@ class DataFlowKernel:
             fu.set_result(result)
             return
         fu.set_exception(exc)
+        next(self._failed)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
 
@@ -597,6 +610,12 @@ class DataFlowKernel:
             logging.getLogger("parsl").removeHandler(h)
             h.close()
             self._log_handler = None
+
+
+def _peek(counter: itertools.count[int]) -> int:
+    """The next value of an itertools.count, which hands out numbers atomically but has no
+    read method; its repr is ``count(N)``."""
+    return int(repr(counter)[len("count(") : -1])
 
 
 def _resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[ParslExecutor] | None) -> Config:
