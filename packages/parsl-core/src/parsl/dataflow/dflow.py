@@ -46,7 +46,7 @@ from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .memoization import BasicMemoizer
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -100,40 +100,30 @@ class DataFlowKernel:
         checkpointPeriod: str | None = None,
         memoizer: Memoizer | None = None,
     ) -> None:
-        cfg = _resolve_config(config, executors)
-        overrides: dict[str, Any] = {}
-        if lazyErrors is not None:
-            overrides["lazy_errors"] = lazyErrors
-        if lazy_fail is not None:
-            overrides["lazy_errors"] = lazy_fail
-        if appCache is not None:
-            overrides["app_cache"] = appCache
-        if retries is not None:
-            overrides["retries"] = retries
-        if checkpointFiles is not None:
-            overrides["checkpoint_files"] = checkpointFiles
-        if checkpointMode is not None:
-            overrides["checkpoint_mode"] = checkpointMode
-        if checkpointPeriod is not None:
-            overrides["checkpoint_period"] = checkpointPeriod
-        if memoizer is not None:
-            overrides["memoizer"] = memoizer
-        if data_manager is not None:
-            overrides["data_manager"] = data_manager
-        if overrides:
-            cfg = cfg.with_(**overrides)
+        cfg = apply_dfk_keywords(
+            resolve_config(config, executors),
+            lazyErrors=lazyErrors,
+            lazy_fail=lazy_fail,
+            appCache=appCache,
+            retries=retries,
+            checkpointFiles=checkpointFiles,
+            checkpointMode=checkpointMode,
+            checkpointPeriod=checkpointPeriod,
+            memoizer=memoizer,
+            data_manager=data_manager,
+        )
         self._config = cfg
 
         self.run_dir = os.path.abspath(rundir) if rundir else make_rundir(cfg.run_dir)
         if rundir:
             os.makedirs(self.run_dir, exist_ok=True)
         self.run_id = str(uuid.uuid4())
-        self._log_handler = _start_run_log(self.run_dir) if cfg.initialize_logging else None
+        self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
         self._debug = logger.isEnabledFor(logging.DEBUG)
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
-        self.memoizer: Memoizer = cfg.memoizer or _default_memoizer(cfg)
+        self.memoizer: Memoizer = cfg.memoizer or default_memoizer(cfg)
         self.memoizer.start(self.run_dir)
         self._memo_enabled = cfg.app_cache
 
@@ -342,7 +332,7 @@ class DataFlowKernel:
                 logger.exception("shutting down executor %s failed", ex.label)
         if self._data_manager is not None and hasattr(self._data_manager, "shutdown"):
             self._data_manager.shutdown()
-        failed = _peek(self._failed)
+        failed = peek_count(self._failed)
         logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
         if self._usage is not None:
             self._usage.end(self.task_count, failed)
@@ -352,7 +342,7 @@ class DataFlowKernel:
     @property
     def task_count(self) -> int:
         """Tasks submitted so far."""
-        return _peek(self._ids)
+        return peek_count(self._ids)
 
     def __enter__(self) -> DataFlowKernel:
         return self
@@ -610,44 +600,3 @@ class DataFlowKernel:
             logging.getLogger("parsl").removeHandler(h)
             h.close()
             self._log_handler = None
-
-
-def _peek(counter: itertools.count[int]) -> int:
-    """The next value of an itertools.count, which hands out numbers atomically but has no
-    read method; its repr is ``count(N)``."""
-    return int(repr(counter)[len("count(") : -1])
-
-
-def _resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[ParslExecutor] | None) -> Config:
-    if config is not None and executors is not None:
-        raise ConfigurationError("give either config= or executors=, not both")
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, dict):
-        from ..config_dict import config_from_dict
-
-        return config_from_dict(config)
-    if config is not None:
-        raise ConfigurationError(f"config must be a Config or a 0.5.0 config dict, not {type(config).__name__}")
-    if executors is not None:
-        if isinstance(executors, ParslExecutor):
-            executors = [executors]
-        return Config(executors=list(executors))
-    return Config()
-
-
-def _default_memoizer(cfg: Config) -> Memoizer:
-    return BasicMemoizer(enabled=cfg.app_cache)
-
-
-def _start_run_log(run_dir: str) -> logging.Handler:
-    from ..log_utils import COMPACT_FORMAT
-
-    handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
-    parsl_logger = logging.getLogger("parsl")
-    if parsl_logger.getEffectiveLevel() > logging.INFO:
-        parsl_logger.setLevel(logging.INFO)
-    parsl_logger.addHandler(handler)
-    return handler
