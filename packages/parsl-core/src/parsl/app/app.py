@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigurationError
 from .bash import BashCall
@@ -15,8 +15,6 @@ from .walltime import TimedCall
 if TYPE_CHECKING:
     from ..dataflow.dflow import DataFlowKernel
     from ..dataflow.futures import AppFuture
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _UNSET_SITES = "all"
 
@@ -191,17 +189,6 @@ def _modern(
     return decorator
 
 
-@overload
-def python_app(function: F) -> PythonApp: ...
-@overload
-def python_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    executors: str | Sequence[str] = "all",
-    ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
-) -> Callable[[F], PythonApp]: ...
 def python_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,
@@ -210,21 +197,11 @@ def python_app(
     ignore_for_cache: Sequence[str] | None = None,
     walltime: float | None = None,
 ) -> Any:
-    """Decorator for a python app; usable bare (``@python_app``) or with options."""
+    """Decorator for a python app; usable bare (``@python_app``) or with options. Returns a
+    :class:`PythonApp` (or a decorator that makes one)."""
     return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
 
 
-@overload
-def bash_app(function: F) -> BashApp: ...
-@overload
-def bash_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    executors: str | Sequence[str] = "all",
-    ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
-) -> Callable[[F], BashApp]: ...
 def bash_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,
@@ -233,19 +210,11 @@ def bash_app(
     ignore_for_cache: Sequence[str] | None = None,
     walltime: float | None = None,
 ) -> Any:
-    """Decorator for a bash app; usable bare (``@bash_app``) or with options."""
+    """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
+    :class:`BashApp` (or a decorator that makes one)."""
     return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
 
 
-@overload
-def join_app(function: F) -> JoinApp: ...
-@overload
-def join_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    ignore_for_cache: Sequence[str] | None = None,
-) -> Callable[[F], JoinApp]: ...
 def join_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,
