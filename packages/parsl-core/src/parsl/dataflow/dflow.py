@@ -42,6 +42,7 @@ from ..config import Config
 from ..data_provider.files import File
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
+from . import exit_signals as _signals
 from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
@@ -174,6 +175,7 @@ class DataFlowKernel:
             self.retries,
         )
         atexit.register(self._atexit)
+        _signals.install()
         loader._became_live(self)
 
     # -- public API ------------------------------------------------------------------------
@@ -589,10 +591,25 @@ class DataFlowKernel:
         return True
 
     def _atexit(self) -> None:
+        from ..app.bash import kill_running
+
+        if self.closed:
+            return
+        terminating = _signals.terminating
+        logger.warning(
+            "cleanup() was not called; cleaning up at exit (%s)",
+            "terminated by a signal: pending tasks are failed, running commands killed" if terminating else "waiting for outstanding tasks",
+        )
         try:
-            self.cleanup()
-        except Exception:
+            if terminating:
+                killed = kill_running()
+                if killed:
+                    logger.warning("killed %d running bash app command(s)", killed)
+            self.cleanup(wait=not terminating)
+        except BaseException:
             logger.exception("cleanup at exit failed")
+        finally:
+            kill_running()
 
     def _stop_logging(self) -> None:
         h = self._log_handler
