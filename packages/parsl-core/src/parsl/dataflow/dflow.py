@@ -45,7 +45,7 @@ from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .memoization import BasicMemoizer
+from .memoization import from_config as _memoizer_from_config
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -613,7 +613,7 @@ def _resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[
 
 
 def _default_memoizer(cfg: Config) -> Memoizer:
-    return BasicMemoizer(enabled=cfg.app_cache)
+    return _memoizer_from_config(cfg)
 
 
 def _start_run_log(run_dir: str) -> logging.Handler:

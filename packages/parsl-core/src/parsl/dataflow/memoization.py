@@ -21,14 +21,25 @@ import dataclasses
 import enum
 import hashlib
 import inspect
-import marshal
+import logging
+import os
 import threading
+import time
+import types
 from functools import singledispatch
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..app.errors import UnkeyableArgument
 from ..data_provider.files import File
 from ..interfaces.memoizer import MemoHit, Memoizer, MemoTask
+from ..interfaces.provider import parse_walltime
+from . import checkpoint_store
+from .checkpoint_store import CHECKPOINT_DIR, CheckpointWriter, Entry, encode
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+logger = logging.getLogger("parsl.dataflow.memoization")
 
 
 class _Unkeyable(Exception):
@@ -120,14 +131,27 @@ def _range(obj: range, output_ref: bool = False) -> bytes:
 
 
 def function_hash(func: Callable[..., Any]) -> str:
-    """A hash of the function's body: its source if available, else its code object."""
+    """A hash of the function's body: its source if available, else its code object (the
+    same in every process, unlike ``marshal`` output, which depends on reference counts)."""
     target = inspect.unwrap(func)
     try:
-        body = inspect.getsource(target).encode()
+        body = b"src" + inspect.getsource(target).encode()
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
-        body = marshal.dumps(code) if code is not None else repr(target).encode()
+        body = b"code" + _code_bytes(code) if code is not None else f"{type(target).__module__}.{type(target).__qualname__}".encode()
     return hashlib.sha256(body).hexdigest()
+
+
+def _code_bytes(code: types.CodeType) -> bytes:
+    parts = [code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, code.co_argcount)).encode()]
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            parts.append(_code_bytes(c))
+        elif isinstance(c, frozenset):  # its repr order changes with the string hash seed
+            parts.append(repr(sorted(repr(x) for x in c)).encode())
+        else:
+            parts.append(repr(c).encode())
+    return b"".join(_tagged(b"c", p) for p in parts)
 
 
 def make_key(task: MemoTask) -> str:
@@ -185,3 +209,225 @@ class BasicMemoizer(Memoizer):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+_MISS = object()
+#: in task_exit mode, fsync the checkpoint at most this often (each record is still written
+#: to the file before its future completes, so a killed driver loses nothing it reported)
+SYNC_INTERVAL = 1.0
+
+
+class _Loaded:
+    """A result read from a checkpoint and not unpickled yet."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+
+class CheckpointMemoizer(BasicMemoizer):
+    """The default memoizer: results in memory, checkpointed to ``<run_dir>/checkpoint/``.
+
+    ::
+
+        update(task, result) ─▶ table[key] = result
+                                 ├─ task_exit: encode + append to this run's file now
+                                 └─ otherwise: key noted as pending
+        checkpoint() ─▶ encode every pending key ─▶ one append + fsync ─▶ checkpoint dir
+        periodic thread ─▶ checkpoint() every ``period`` s, until close()
+        close() ─▶ dfk_exit / periodic: checkpoint();  then fsync, close the file
+        lookup(task) ─▶ table[key] ─▶ a result read from an older run is unpickled on first
+                        use and copied into this run's checkpoint, so the newest checkpoint
+                        alone is enough to resume from
+
+    Checkpoint loading (``checkpoint_files``) happens in :meth:`start`. With ``enabled``
+    False (the global ``appCache``/``memoize`` switch off) nothing is cached, loaded or
+    written.
+    """
+
+    def __init__(
+        self,
+        enabled: bool = True,
+        mode: str | None = None,
+        period: float | None = None,
+        checkpoint_files: Sequence[str] = (),
+    ) -> None:
+        from ..config import CHECKPOINT_MODES
+
+        if mode not in CHECKPOINT_MODES:
+            raise ValueError(f"checkpoint mode must be one of {CHECKPOINT_MODES}, got {mode!r}")
+        if mode == "periodic" and (period is None or period <= 0):
+            raise ValueError(f"periodic checkpointing needs a positive period in seconds, got {period!r}")
+        super().__init__(enabled)
+        self.mode = mode
+        self.period = period
+        self.checkpoint_files = tuple(checkpoint_files)
+        self.checkpoint_dir: str | None = None
+        self._writer: CheckpointWriter | None = None
+        self._wlock = threading.Lock()
+        self._pending: dict[str, None] = {}
+        self._carry: list[bytes] = []
+        self._last_sync = 0.0
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        self._closed = False
+        self._warned_unpicklable: set[str] = set()
+
+    # -- Memoizer ----------------------------------------------------------------------------
+
+    def start(self, run_dir: str) -> None:
+        self.checkpoint_dir = os.path.join(run_dir, CHECKPOINT_DIR)
+        if not self.enabled:
+            if self.checkpoint_files or self.mode:
+                logger.warning("app caching is off (appCache/memoize False): checkpoints are neither loaded nor written")
+            return
+        self._writer = CheckpointWriter(self.checkpoint_dir)
+        if self.checkpoint_files:
+            self.load_checkpoints(self.checkpoint_files)
+        if self.mode in ("task_exit", "periodic", "dfk_exit"):
+            self._writer.open()  # the run's checkpoint exists (maybe empty) from the start
+        if self.mode == "periodic":
+            self._timer = threading.Thread(target=self._periodic, name="parsl-checkpoint", daemon=True)
+            self._timer.start()
+
+    def lookup(self, task: MemoTask) -> MemoHit | None:
+        if not (self.enabled and task.cache):
+            return None
+        key = self.key(task)
+        v = self._table.get(key, _MISS)
+        if v is _MISS:
+            return None
+        if type(v) is _Loaded:
+            return self._first_use(key, v)
+        return MemoHit(v)
+
+    def update(self, task: MemoTask, result: Any) -> None:
+        if not (self.enabled and task.cache):
+            return
+        key = self.key(task)
+        if self.mode == "task_exit":
+            record = self._encode(key, time.time_ns(), result, task)
+            with self._lock:
+                self._table[key] = result
+            if record is not None:
+                self._append(record)
+            return
+        with self._lock:
+            self._table[key] = result
+            self._pending[key] = None
+
+    def checkpoint(self) -> str | None:
+        """Write every result not yet checkpointed (and fsync); return the checkpoint
+        directory (``None`` when caching is off)."""
+        if not self.enabled or self._writer is None:
+            return None
+        now = time.time_ns()
+        with self._lock:
+            keys, self._pending = self._pending, {}
+            carry, self._carry = self._carry, []
+            values = [(k, self._table[k]) for k in keys]
+        records = [r for k, v in values if (r := self._encode(k, now, v, None)) is not None]
+        with self._wlock:
+            self._writer.append(b"".join(carry) + b"".join(records))
+            self._writer.sync()
+            self._last_sync = time.monotonic()
+        logger.info("checkpointed %d results to %s", len(records) + len(carry), self._writer.path)
+        return self.checkpoint_dir
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+        if self._writer is None:
+            return
+        try:
+            if self.mode in ("dfk_exit", "periodic") or (self.mode == "task_exit" and self._carry):
+                self.checkpoint()
+        finally:
+            with self._wlock:
+                self._writer.close()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def load_checkpoints(self, paths: Sequence[str]) -> dict[str, Entry]:
+        """Load the checkpoints ``paths`` stand for (run directories, checkpoint directories
+        or files); the newest record wins for each key. Results are unpickled on first use.
+        Returns what was read, by key."""
+        if isinstance(paths, str):
+            paths = [paths]
+        entries = checkpoint_store.load(paths)
+        with self._lock:
+            table = self._table
+            for key, entry in entries.items():
+                old = table.get(key, _MISS)
+                if old is _MISS or (type(old) is _Loaded and old.entry.time_ns <= entry.time_ns):
+                    table[key] = _Loaded(entry)
+        logger.info("%d cached results loaded from %d checkpoint path(s)", len(entries), len(paths))
+        return entries
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _first_use(self, key: str, loaded: _Loaded) -> MemoHit | None:
+        with self._lock:
+            v = self._table.get(key, _MISS)
+            if type(v) is not _Loaded:  # another thread got here first, or it was replaced
+                return None if v is _MISS else MemoHit(v)
+            try:
+                value = v.entry.value()
+            except Exception as e:
+                logger.warning("checkpointed result %s could not be unpickled (%s: %s); the task runs again", key, type(e).__name__, e)
+                del self._table[key]
+                return None
+            self._table[key] = value
+            if self.mode != "task_exit":
+                self._carry.append(v.entry.frame)
+        if self.mode == "task_exit":
+            self._append(v.entry.frame)
+        return MemoHit(value)
+
+    def _encode(self, key: str, time_ns: int, value: Any, task: MemoTask | None) -> bytes | None:
+        try:
+            return encode(key, time_ns, value)
+        except Exception as e:
+            name = task.func_name if task is not None else key
+            if name not in self._warned_unpicklable:
+                self._warned_unpicklable.add(name)
+                logger.warning("a result of %s cannot be pickled (%s: %s): it stays cached in memory but is not checkpointed", name, type(e).__name__, e)
+            return None
+
+    def _append(self, record: bytes) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        with self._wlock:
+            if writer.closed:
+                logger.warning("a result arrived after the checkpoint was closed; it is not checkpointed")
+                return
+            writer.append(record)
+            now = time.monotonic()
+            if now - self._last_sync >= SYNC_INTERVAL:
+                writer.sync()
+                self._last_sync = now
+
+    def _periodic(self) -> None:
+        assert self.period is not None
+        while not self._stop.wait(self.period):
+            try:
+                self.checkpoint()
+            except Exception:
+                logger.exception("periodic checkpoint failed")
+
+
+def from_config(cfg: Config) -> CheckpointMemoizer:
+    """The memoizer a kernel uses when its config names none."""
+    period = float(parse_walltime(cfg.checkpoint_period)) if cfg.checkpoint_period else None
+    return CheckpointMemoizer(
+        enabled=cfg.app_cache,
+        mode=cfg.checkpoint_mode,
+        period=period,
+        checkpoint_files=cfg.checkpoint_files,
+    )
