@@ -154,23 +154,47 @@ def _code_bytes(code: types.CodeType) -> bytes:
     return b"".join(_tagged(b"c", p) for p in parts)
 
 
+#: the built-in key functions of exact atom types, called without singledispatch's lookup
+#: while they are still the registered ones (a user may register their own for these types)
+_ATOM_KEYS: dict[type, Callable[..., bytes]] = {
+    int: _int,
+    str: _str,
+    float: _float,
+    bool: _bool,
+    bytes: _bytes,
+    type(None): _none,
+}
+_REGISTRY = id_for_memo.registry
+_PREFIXES: dict[tuple[str, str], bytes] = {}
+
+
 def make_key(task: MemoTask) -> str:
     """The cache key of a call (see the module docstring)."""
-    h = hashlib.sha256()
-    h.update(task.func_name.encode() + b"\0" + task.fn_hash.encode() + b"\0")
-    ignore = task.ignore_for_cache
+    names = (task.func_name, task.fn_hash)
+    prefix = _PREFIXES.get(names)
+    if prefix is None:
+        prefix = _PREFIXES[names] = task.func_name.encode() + b"\0" + task.fn_hash.encode() + b"\0"
+    parts = [prefix]
+    append = parts.append
+    fast = _ATOM_KEYS
+    registry = _REGISTRY
+    pos, name = -1, None
     try:
-        for i, a in enumerate(task.args):
-            where = f"args[{i}]"
-            h.update(id_for_memo(a))
-        for name in sorted(task.kwargs):
-            if name in ignore:
-                continue
-            where = name
-            h.update(_tagged(b"k", name.encode()) + id_for_memo(task.kwargs[name], output_ref=(name == "outputs")))
+        for pos, a in enumerate(task.args):  # noqa: B007  (pos names the argument in errors)
+            t = type(a)
+            f = fast.get(t)
+            append(f(a) if f is not None and registry.get(t) is f else id_for_memo(a))
+        kwargs = task.kwargs
+        if kwargs:
+            ignore = task.ignore_for_cache
+            for name in sorted(kwargs):
+                if name in ignore:
+                    continue
+                append(_tagged(b"k", name.encode()) + id_for_memo(kwargs[name], output_ref=(name == "outputs")))
     except _Unkeyable as u:
+        where = name if name is not None else f"args[{pos}]"
         raise UnkeyableArgument(where, f"{type(u.obj).__module__}.{type(u.obj).__qualname__}") from None
-    return h.hexdigest()
+    return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
 class BasicMemoizer(Memoizer):
