@@ -185,24 +185,39 @@ def test_empty_partial_and_foreign_headers(tmp_path: os.PathLike[str], caplog: p
 
 
 def test_a_failed_append_leaves_no_torn_record(tmp_path: os.PathLike[str]) -> None:
-    """The writer cuts the file back when a write fails half-way (here: the file size limit)."""
+    """When the file cannot grow (here: the file size limit; likewise a full disk), the append
+    fails before any byte of it is written, and later appends still work."""
     import resource
     import signal
 
     w = checkpoint_store.CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
     w.open()
     w.append(checkpoint_store.encode("a", 1, "x" * 100))
-    size = os.path.getsize(w.path)  # type: ignore[arg-type]
+    allocated = os.path.getsize(w.path)  # type: ignore[arg-type]
     old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
     old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 50, old_limit[1]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (allocated + 4096, old_limit[1]))
     try:
         with pytest.raises(OSError):
-            w.append(checkpoint_store.encode("b", 2, "y" * 1000))
+            w.append(checkpoint_store.encode("b", 2, "y" * (2 * allocated)))
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
         signal.signal(signal.SIGXFSZ, old_handler)
-    assert os.path.getsize(w.path) == size  # type: ignore[arg-type]
     w.append(checkpoint_store.encode("c", 3, "z"))
     w.close()
-    assert [e.key for e in checkpoint_store.read_file(w.path)] == ["a", "c"]  # type: ignore[arg-type]
+    data = open(w.path, "rb").read()  # type: ignore[arg-type]
+    entries, damaged = checkpoint_store.decode_file(w.path, data)  # type: ignore[arg-type]
+    assert damaged is None and [e.key for e in entries] == ["a", "c"]
+    assert len(data) == len(MAGIC) + sum(len(e.frame) for e in entries)  # no preallocated tail
+
+
+def test_an_unclosed_file_has_a_zero_tail_that_is_not_damage(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    w = checkpoint_store.CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    for i in range(3):
+        w.append(checkpoint_store.encode(f"k{i}", i, i))
+    # as a killed driver leaves it: not closed, the preallocated zeros still there
+    assert os.path.getsize(w.path) > 1000  # type: ignore[arg-type]
+    caplog.clear()
+    assert [e.value() for e in checkpoint_store.read_file(w.path)] == [0, 1, 2]  # type: ignore[arg-type]
+    assert _warnings(caplog) == []
+    w.close()
