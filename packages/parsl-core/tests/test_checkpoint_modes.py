@@ -257,3 +257,41 @@ def test_get_last_checkpoint_orders_runs_numerically_and_skips_strays() -> None:
     open(os.path.join("runinfo", "X"), "w").close()
     assert get_last_checkpoint() == [os.path.abspath("runinfo/1000/checkpoint")]
     assert get_all_checkpoints() == [os.path.abspath(f"runinfo/{n}/checkpoint") for n in ("001", "999", "1000")]
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.2])
+def test_cleanup_right_after_submitting_checkpoints_everything(pause: float) -> None:
+    dfk = _load("task_exit")
+
+    @python_app(cache=True)
+    def slowish(x):
+        time.sleep(0.1)
+        return x
+
+    futs = [slowish(i) for i in range(5)]
+    time.sleep(pause)
+    dfk.cleanup()
+    assert all(f.done() for f in futs)
+    assert sorted(e.value() for e in _records(dfk.run_dir)) == [0, 1, 2, 3, 4]
+
+
+def test_checkpoint_files_in_a_dict_config() -> None:
+    first = _load("task_exit")
+    square(2).result()
+    first.cleanup()
+    config = {
+        "sites": [{"site": "t", "auth": {"channel": None}, "execution": {"executor": "threads", "provider": None, "maxThreads": 2}}],
+        "globals": {"checkpointFiles": [first.run_dir]},
+    }
+    dfk = parsl.DataFlowKernel(config=config)
+    assert square(2).result() == 4 and RAN == [2]
+    dfk.cleanup()
+
+
+def test_a_refused_checkpoint_leaves_no_thread_and_no_log_handler() -> None:
+    handlers = list(logging.getLogger("parsl").handlers)
+    threads = {t.name for t in threading.enumerate()}
+    with pytest.raises(BadCheckpoint):
+        _load("periodic", ["missing"], checkpoint_period="00:00:01")
+    assert logging.getLogger("parsl").handlers == handlers
+    assert {t.name for t in threading.enumerate()} <= threads

@@ -66,16 +66,21 @@ class UnsafeCheckpoint(CheckpointError, PermissionError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One checked record. ``payload`` is the pickled result, unpickled only by :meth:`value`.
-    ``frame`` is the record exactly as stored, to copy it into a later checkpoint."""
+    """One checked record: ``frame`` is the record exactly as stored (to copy it into a later
+    checkpoint); the pickled result in it starts at ``start`` and is unpickled only by
+    :meth:`value`."""
 
     key: str
     time_ns: int
-    payload: bytes
     frame: bytes
+    start: int
+
+    @property
+    def payload(self) -> bytes:
+        return self.frame[self.start :]
 
     def value(self) -> Any:
-        return pickle.loads(self.payload)
+        return pickle.loads(memoryview(self.frame)[self.start :])
 
 
 def encode(key: str, time_ns: int, value: Any) -> bytes:
@@ -123,7 +128,7 @@ def decode_file(path: str, data: bytes) -> tuple[list[Entry], int | None]:
             key = bytes(view[kstart : kstart + klen]).decode()
         except UnicodeDecodeError:
             return entries, off
-        entries.append(Entry(key, t_ns, bytes(view[kstart + klen : stop]), bytes(view[off:stop])))
+        entries.append(Entry(key, t_ns, bytes(view[off:stop]), kstart + klen - off))
         off = stop
     return entries, None
 

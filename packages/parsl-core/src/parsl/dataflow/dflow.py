@@ -133,7 +133,11 @@ class DataFlowKernel:
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
         self.memoizer: Memoizer = cfg.memoizer or _default_memoizer(cfg)
-        self.memoizer.start(self.run_dir)
+        try:
+            self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
+        except BaseException:
+            self._stop_logging()
+            raise
         self._memo_enabled = cfg.app_cache
 
         self._ids = itertools.count()
@@ -157,6 +161,7 @@ class DataFlowKernel:
         except BaseException:
             for ex in started:
                 ex.shutdown(block=False)
+            self.memoizer.close()
             self._stop_logging()
             raise
         self._context = context
