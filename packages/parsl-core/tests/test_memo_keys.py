@@ -319,3 +319,39 @@ def test_identical_calls_in_flight_may_both_run_then_hit(k: parsl.DataFlowKernel
     assert a.result() == b.result() == 1
     assert slow(1).result() == 1
     assert CALLS["slow"] == 2
+
+
+def test_a_custom_memoizer_through_the_config() -> None:
+    from parsl.interfaces.memoizer import MemoHit, Memoizer
+
+    class Always42(Memoizer):
+        def __init__(self) -> None:
+            self.updates = 0
+            self.started_in: str | None = None
+            self.closed = 0
+
+        def start(self, run_dir: str) -> None:
+            self.started_in = run_dir
+
+        def lookup(self, task):  # type: ignore[no-untyped-def]
+            return MemoHit(42) if task.args and task.args[0] % 2 == 0 else None
+
+        def update(self, task, result) -> None:  # type: ignore[no-untyped-def]
+            self.updates += 1
+
+        def close(self) -> None:
+            self.closed += 1
+
+    m = Always42()
+    dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=2)], memoizer=m))
+
+    @python_app(cache=True)
+    def f(x):
+        _count("f")
+        return x
+
+    assert [f(i).result() for i in range(10)] == [42, 1, 42, 3, 42, 5, 42, 7, 42, 9]
+    assert CALLS["f"] == 5 and m.updates == 5
+    assert m.started_in == dfk.run_dir
+    dfk.cleanup()
+    assert m.closed == 1
