@@ -295,3 +295,28 @@ def test_a_refused_checkpoint_leaves_no_thread_and_no_log_handler() -> None:
         _load("periodic", ["missing"], checkpoint_period="00:00:01")
     assert logging.getLogger("parsl").handlers == handlers
     assert {t.name for t in threading.enumerate()} <= threads
+
+
+def test_manual_checkpoint_after_cleanup_writes_what_is_left() -> None:
+    dfk = _load(None)
+    square(1).result()
+    dfk.checkpoint()
+    square(2).result()
+    dfk.cleanup()
+    assert dfk.checkpoint() == os.path.join(dfk.run_dir, "checkpoint")
+    assert sorted(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == ["tasks.1.pkl", "tasks.pkl"]
+    assert sorted(e.value() for e in _records(dfk.run_dir)) == [1, 4]
+    dfk.checkpoint()  # nothing left: no new file
+    assert len(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == 2
+
+
+def test_a_symlinked_checkpoint_loads(tmp_path: os.PathLike[str]) -> None:
+    dfk = _load("task_exit")
+    square(5).result()
+    dfk.cleanup()
+    link = os.path.join(tmp_path, "latest")
+    os.symlink(os.path.join(dfk.run_dir, "checkpoint", "tasks.pkl"), link)
+    RAN.clear()
+    k = _load(None, [link])
+    assert square(5).result() == 25 and RAN == []
+    k.cleanup()

@@ -131,14 +131,16 @@ def _range(obj: range, output_ref: bool = False) -> bytes:
 
 
 def function_hash(func: Callable[..., Any]) -> str:
-    """A hash of the function's body: its source if available, else its code object (the
-    same in every process, unlike ``marshal`` output, which depends on reference counts)."""
+    """A hash of the function's module, qualified name and body: its source if available,
+    else its code object (hashed the same in every process, unlike ``marshal`` output, which
+    depends on reference counts)."""
     target = inspect.unwrap(func)
+    where = f"{getattr(target, '__module__', None)}.{getattr(target, '__qualname__', None)}\0".encode()
     try:
-        body = b"src" + inspect.getsource(target).encode()
+        body = where + b"src" + inspect.getsource(target).encode()
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
-        body = b"code" + _code_bytes(code) if code is not None else f"{type(target).__module__}.{type(target).__qualname__}".encode()
+        body = where + (b"code" + _code_bytes(code) if code is not None else f"{type(target).__module__}.{type(target).__qualname__}".encode())
     return hashlib.sha256(body).hexdigest()
 
 
@@ -346,6 +348,19 @@ class CheckpointMemoizer(BasicMemoizer):
         directory (``None`` when caching is off)."""
         if not self.enabled or self._writer is None:
             return None
+        if self._writer.closed:  # after cleanup: what is left goes to a file of its own
+            assert self.checkpoint_dir is not None
+            if not (self._pending or self._carry):
+                return self.checkpoint_dir if os.path.isdir(self.checkpoint_dir) else None
+            self._writer = CheckpointWriter(self.checkpoint_dir)
+            try:
+                return self._checkpoint()
+            finally:
+                self._writer.close()
+        return self._checkpoint()
+
+    def _checkpoint(self) -> str | None:
+        assert self._writer is not None
         now = time.time_ns()
         with self._lock:
             keys, self._pending = self._pending, {}
@@ -369,7 +384,7 @@ class CheckpointMemoizer(BasicMemoizer):
         if self._writer is None:
             return
         try:
-            if self.mode in ("dfk_exit", "periodic") or (self.mode == "task_exit" and self._carry):
+            if self.mode in ("dfk_exit", "periodic"):
                 self.checkpoint()
         finally:
             with self._wlock:
