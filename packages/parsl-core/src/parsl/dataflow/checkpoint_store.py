@@ -47,6 +47,9 @@ MAGIC = b"PRSLCKP1"
 CHECKPOINT_DIR = "checkpoint"
 _FRAME = struct.Struct("<IQI")
 _KEYLEN = struct.Struct("<H")
+_HEAD = struct.Struct("<IQ")
+_CRC = struct.Struct("<I")
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
 _NAME = re.compile(r"^tasks(?:\.(\d+))?\.pkl$")
 
 
@@ -86,16 +89,15 @@ class Entry:
 def encode(key: str, time_ns: int, value: Any) -> bytes:
     """One record (frame + payload) for ``key``. Raises if ``value`` cannot be pickled."""
     try:
-        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps(value, _PROTOCOL)
     except Exception:
         import cloudpickle  # results such as lambdas or locally defined classes
 
-        body = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        body = cloudpickle.dumps(value, protocol=_PROTOCOL)
     k = key.encode()
     payload = _KEYLEN.pack(len(k)) + k + body
-    head = struct.pack("<IQ", len(payload), time_ns)
-    crc = zlib.crc32(payload, zlib.crc32(head))
-    return head + struct.pack("<I", crc) + payload
+    head = _HEAD.pack(len(payload), time_ns)
+    return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
 
 
 def decode_file(path: str, data: bytes) -> tuple[list[Entry], int | None]:

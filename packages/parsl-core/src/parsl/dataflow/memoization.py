@@ -287,6 +287,7 @@ class CheckpointMemoizer(BasicMemoizer):
             raise ValueError(f"periodic checkpointing needs a positive period in seconds, got {period!r}")
         super().__init__(enabled)
         self.mode = mode
+        self._task_exit = mode == "task_exit"
         self.period = period
         self.checkpoint_files = tuple(checkpoint_files)
         self.checkpoint_dir: str | None = None
@@ -332,10 +333,13 @@ class CheckpointMemoizer(BasicMemoizer):
         if not (self.enabled and task.cache):
             return
         key = self.key(task)
-        if self.mode == "task_exit":
-            record = self._encode(key, time.time_ns(), result, task)
-            with self._lock:
-                self._table[key] = result
+        if self._task_exit:
+            try:
+                record: bytes | None = encode(key, time.time_ns(), result)
+            except Exception as e:
+                self._unpicklable(task.func_name, e)
+                record = None
+            self._table[key] = result  # one dict store: atomic
             if record is not None:
                 self._append(record)
             return
@@ -366,7 +370,7 @@ class CheckpointMemoizer(BasicMemoizer):
             keys, self._pending = self._pending, {}
             carry, self._carry = self._carry, []
             values = [(k, self._table[k]) for k in keys]
-        records = [r for k, v in values if (r := self._encode(k, now, v, None)) is not None]
+        records = [r for k, v in values if (r := self._encode(k, now, v)) is not None]
         with self._wlock:
             self._writer.append(b"".join(carry) + b"".join(records))
             self._writer.sync()
@@ -428,15 +432,17 @@ class CheckpointMemoizer(BasicMemoizer):
             self._append(v.entry.frame)
         return MemoHit(value)
 
-    def _encode(self, key: str, time_ns: int, value: Any, task: MemoTask | None) -> bytes | None:
+    def _encode(self, key: str, time_ns: int, value: Any) -> bytes | None:
         try:
             return encode(key, time_ns, value)
         except Exception as e:
-            name = task.func_name if task is not None else key
-            if name not in self._warned_unpicklable:
-                self._warned_unpicklable.add(name)
-                logger.warning("a result of %s cannot be pickled (%s: %s): it stays cached in memory but is not checkpointed", name, type(e).__name__, e)
+            self._unpicklable(key, e)
             return None
+
+    def _unpicklable(self, name: str, e: Exception) -> None:
+        if name not in self._warned_unpicklable:
+            self._warned_unpicklable.add(name)
+            logger.warning("a result of %s cannot be pickled (%s: %s): it stays cached in memory but is not checkpointed", name, type(e).__name__, e)
 
     def _append(self, record: bytes) -> None:
         writer = self._writer
