@@ -78,7 +78,8 @@ def _bool(obj: bool, output_ref: bool = False) -> bytes:
 
 @id_for_memo.register(int)
 def _int(obj: int, output_ref: bool = False) -> bytes:
-    return _tagged(b"i", str(int(obj)).encode())
+    s = str(int(obj)).encode()
+    return b"i" + len(s).to_bytes(8, "little") + s  # _tagged, inlined: ints are the common case
 
 
 @id_for_memo.register(float)
@@ -93,7 +94,8 @@ def _complex(obj: complex, output_ref: bool = False) -> bytes:
 
 @id_for_memo.register(str)
 def _str(obj: str, output_ref: bool = False) -> bytes:
-    return _tagged(b"s", obj.encode("utf-8", "surrogatepass"))
+    s = obj.encode("utf-8", "surrogatepass")
+    return b"s" + len(s).to_bytes(8, "little") + s
 
 
 @id_for_memo.register(bytes)
