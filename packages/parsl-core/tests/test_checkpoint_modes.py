@@ -320,3 +320,41 @@ def test_a_symlinked_checkpoint_loads(tmp_path: os.PathLike[str]) -> None:
     k = _load(None, [link])
     assert square(5).result() == 25 and RAN == []
     k.cleanup()
+
+
+def test_a_manual_checkpoint_with_nothing_to_write_still_makes_a_loadable_checkpoint() -> None:
+    dfk = _load(None)
+    d = dfk.checkpoint()
+    assert d is not None and os.listdir(d) == ["tasks.pkl"]
+    dfk.cleanup()
+    k = _load(None, [d])
+    k.cleanup()
+
+
+def test_a_failed_checkpoint_keeps_its_results_for_the_next_one(tmp_path: os.PathLike[str]) -> None:
+    import resource
+    import signal
+
+    dfk = _load(None)
+    d = dfk.checkpoint()  # the file exists, 1 MiB preallocated
+    assert d is not None
+    big = "x" * (3 << 20)
+
+    @python_app(cache=True)
+    def large(x):
+        return big
+
+    large(1).result()
+    square(2).result()
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, old_limit[1]))
+    try:
+        with pytest.raises(OSError):
+            dfk.checkpoint()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert dfk.checkpoint() == d
+    dfk.cleanup()
+    assert sorted(type(e.value()).__name__ for e in _records(dfk.run_dir)) == ["int", "str"]

@@ -373,10 +373,17 @@ class CheckpointMemoizer(BasicMemoizer):
             carry, self._carry = self._carry, []
             values = [(k, self._table[k]) for k in keys]
         records = [r for k, v in values if (r := self._encode(k, now, v)) is not None]
-        with self._wlock:
-            self._writer.append(b"".join(carry) + b"".join(records))
-            self._writer.sync()
-            self._last_sync = time.monotonic()
+        try:
+            with self._wlock:
+                self._writer.open()
+                self._writer.append(b"".join(carry) + b"".join(records))
+                self._writer.sync()
+                self._last_sync = time.monotonic()
+        except BaseException:
+            with self._lock:  # nothing was written: keep it for the next checkpoint
+                self._pending = {**dict.fromkeys(keys), **self._pending}
+                self._carry = carry + self._carry
+            raise
         logger.info("checkpointed %d results to %s", len(records) + len(carry), self._writer.path)
         return self.checkpoint_dir
 
@@ -404,6 +411,9 @@ class CheckpointMemoizer(BasicMemoizer):
         Returns what was read, by key."""
         if isinstance(paths, str):
             paths = [paths]
+        if not self.enabled:
+            logger.warning("app caching is off (appCache/memoize False): checkpoints %s not loaded", list(paths))
+            return {}
         entries = checkpoint_store.load(paths)
         with self._lock:
             table = self._table
