@@ -355,3 +355,13 @@ def test_a_custom_memoizer_through_the_config() -> None:
     assert m.started_in == dfk.run_dir
     dfk.cleanup()
     assert m.closed == 1
+
+
+def test_a_memoizer_without_checkpoints_refuses_to_load_them() -> None:
+    from parsl.dataflow.memoization import BasicMemoizer
+    from parsl.errors import ConfigurationError
+
+    dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=1)], memoizer=BasicMemoizer()))
+    with pytest.raises(ConfigurationError, match="BasicMemoizer cannot load checkpoints"):
+        dfk.load_checkpoints(["runinfo/000"])
+    assert dfk.checkpoint() is None
