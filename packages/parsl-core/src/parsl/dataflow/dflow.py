@@ -132,7 +132,7 @@ class DataFlowKernel:
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
-        self.memoizer: Memoizer = cfg.memoizer or _default_memoizer(cfg)
+        self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else _default_memoizer(cfg)  # an empty one is falsy
         try:
             self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
         except BaseException:
