@@ -358,3 +358,16 @@ def test_a_failed_checkpoint_keeps_its_results_for_the_next_one(tmp_path: os.Pat
     assert dfk.checkpoint() == d
     dfk.cleanup()
     assert sorted(type(e.value()).__name__ for e in _records(dfk.run_dir)) == ["int", "str"]
+
+
+def test_many_simultaneous_hits_on_a_loaded_result_copy_it_once() -> None:
+    first = _load("task_exit")
+    square(9).result()
+    first.cleanup()
+    RAN.clear()
+    dfk = _load("task_exit", [first.run_dir])
+    futs = [square(9) for _ in range(200)]
+    assert {f.result() for f in futs} == {81}
+    assert RAN == []
+    dfk.cleanup()
+    assert [e.value() for e in _records(dfk.run_dir)] == [81]

@@ -348,12 +348,24 @@ class CheckpointWriter:
 
 
 def _allocate(fd: int, size: int) -> None:
+    fallocate = getattr(os, "posix_fallocate", None)  # not on macOS
+    if fallocate is None:
+        _fill(fd, size)
+        return
     try:
-        os.posix_fallocate(fd, 0, size)
+        fallocate(fd, 0, size)
     except OSError as e:
         if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)):
             raise
-        os.ftruncate(fd, size)  # a file system without preallocation
+        _fill(fd, size)  # a file system without preallocation
+
+
+def _fill(fd: int, size: int) -> None:
+    """Preallocate by writing zeros (so a full disk shows here, not as a SIGBUS later)."""
+    end = os.fstat(fd).st_size
+    zeros = bytes(min(1 << 20, max(size - end, 0)))
+    while end < size:
+        end += os.pwrite(fd, zeros[: size - end], end)
 
 
 def _write_all(fd: int, data: bytes) -> None:
