@@ -366,8 +366,17 @@ def test_many_simultaneous_hits_on_a_loaded_result_copy_it_once() -> None:
     first.cleanup()
     RAN.clear()
     dfk = _load("task_exit", [first.run_dir])
-    futs = [square(9) for _ in range(200)]
-    assert {f.result() for f in futs} == {81}
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(8)
+
+    def submit_many(_: int) -> list[int]:
+        start.wait()
+        return [square(9).result() for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:  # lookups from 8 threads at once
+        results = [r for batch in pool.map(submit_many, range(8)) for r in batch]
+    assert len(results) == 200 and set(results) == {81}
     assert RAN == []
     dfk.cleanup()
     assert [e.value() for e in _records(dfk.run_dir)] == [81]
