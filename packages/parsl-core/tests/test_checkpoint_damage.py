@@ -221,3 +221,22 @@ def test_an_unclosed_file_has_a_zero_tail_that_is_not_damage(tmp_path: os.PathLi
     assert [e.value() for e in checkpoint_store.read_file(w.path)] == [0, 1, 2]  # type: ignore[arg-type]
     assert _warnings(caplog) == []
     w.close()
+
+
+def test_any_flipped_byte_keeps_exactly_the_records_before_it(tmp_path: os.PathLike[str]) -> None:
+    path, data, _ = _make_checkpoint()
+    entries, _ = checkpoint_store.decode_file(path, data)
+    ends = []
+    off = len(MAGIC)
+    for e in entries:
+        off += len(e.frame)
+        ends.append(off)
+    rng = random.Random(1)
+    for pos in rng.sample(range(len(MAGIC), len(data)), 300):
+        damaged = bytearray(data)
+        damaged[pos] ^= 1 << rng.randrange(8)
+        kept, at = checkpoint_store.decode_file(path, bytes(damaged))
+        before = sum(1 for end in ends if end <= pos)
+        assert len(kept) == before, pos
+        assert at == (len(MAGIC) if before == 0 else ends[before - 1])
+        assert [k.frame for k in kept] == [e.frame for e in entries[:before]]
