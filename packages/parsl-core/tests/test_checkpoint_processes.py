@@ -27,6 +27,7 @@ DRIVER = textwrap.dedent(
 
     side_log, done_log, out, mode = sys.argv[1:5]
     N = int(sys.argv[5])
+    checkpoint_mode = sys.argv[6]
 
     @python_app(cache=True, ignore_for_cache=["log"])
     def work(i, log=None):
@@ -44,7 +45,7 @@ DRIVER = textwrap.dedent(
 
     cfg = parsl.Config(
         executors=[parsl.ThreadPoolExecutor(max_workers=4)],
-        checkpoint_mode="task_exit",
+        checkpoint_mode=checkpoint_mode,
         checkpoint_files=get_last_checkpoint() if mode == "resume" else (),
     )
     with parsl.load(cfg):
@@ -65,13 +66,13 @@ def _lines(path: str) -> list[int]:
         return [int(x) for x in f.read().split("\n")[:-1]]  # a last line without newline is torn
 
 
-def _run(cwd: str, tag: str, mode: str) -> subprocess.Popen[bytes]:
+def _run(cwd: str, tag: str, mode: str, checkpoint_mode: str = "task_exit") -> subprocess.Popen[bytes]:
     os.makedirs(cwd, exist_ok=True)
     script = os.path.join(cwd, "driver.py")
     with open(script, "w") as f:
         f.write(DRIVER)
     return subprocess.Popen(
-        [sys.executable, script, f"side-{tag}.log", f"done-{tag}.log", f"out-{tag}.json", mode, str(N)],
+        [sys.executable, script, f"side-{tag}.log", f"done-{tag}.log", f"out-{tag}.json", mode, str(N), checkpoint_mode],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -79,7 +80,14 @@ def _run(cwd: str, tag: str, mode: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_driver_sigkill_then_resume(tmp_path: os.PathLike[str]) -> None:
+@pytest.mark.parametrize(
+    ("sig", "checkpoint_mode"),
+    [(signal.SIGKILL, "task_exit"), (signal.SIGINT, "dfk_exit"), (signal.SIGINT, "task_exit")],
+    ids=["sigkill-task_exit", "sigint-dfk_exit", "sigint-task_exit"],
+)
+def test_driver_killed_then_resumed(tmp_path: os.PathLike[str], sig: signal.Signals, checkpoint_mode: str) -> None:
+    """SIGKILL: nothing runs at exit, so only task_exit keeps results. SIGINT: the kernel is
+    cleaned up at exit (outstanding tasks finish, a dfk_exit checkpoint is written)."""
     ref_dir = os.path.join(tmp_path, "ref")
     p = _run(ref_dir, "ref", "fresh")
     _, err = p.communicate(timeout=120)
@@ -88,33 +96,36 @@ def test_driver_sigkill_then_resume(tmp_path: os.PathLike[str]) -> None:
         reference = json.load(f)
 
     work = os.path.join(tmp_path, "work")
-    p = _run(work, "1", "fresh")
+    p = _run(work, "1", "fresh", checkpoint_mode)
     deadline = time.monotonic() + 120
     while len(_lines(os.path.join(work, "done-1.log"))) < 500:
         assert p.poll() is None, "the driver ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.002)
-    p.send_signal(signal.SIGKILL)
-    p.wait(timeout=30)
-    assert p.returncode == -signal.SIGKILL
+    p.send_signal(sig)
+    p.wait(timeout=60)
+    assert p.returncode != 0
+    if sig == signal.SIGKILL:
+        assert p.returncode == -signal.SIGKILL
     done1 = set(_lines(os.path.join(work, "done-1.log")))
     ran1 = _lines(os.path.join(work, "side-1.log"))
 
     run1_ckpt = os.path.join(work, "runinfo", "000", "checkpoint")
     checkpointed = {e.value()[0] for f in checkpoint_store.tasks_files(run1_ckpt) for e in checkpoint_store.read_file(f)}
     assert len(done1) >= 500
-    assert len(checkpointed) < N, "every task finished before the kill; nothing was tested"
+    if sig == signal.SIGKILL:
+        assert len(checkpointed) < N, "every task finished before the kill; nothing was tested"
     assert done1 <= checkpointed, "a result the driver saw was not in its checkpoint"
     assert checkpointed <= set(ran1)
 
-    p = _run(work, "2", "resume")
+    p = _run(work, "2", "resume", checkpoint_mode)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 0, err.decode()
     ran2 = _lines(os.path.join(work, "side-2.log"))
     counts = collections.Counter(ran2)
     assert not (set(ran2) & checkpointed), "a completed task ran again"
     assert set(ran2) == set(range(N)) - checkpointed, "an unfinished task did not run"
-    assert max(counts.values()) == 1, "an unfinished task ran more than once"
+    assert all(c == 1 for c in counts.values()), "an unfinished task ran more than once"
     with open(os.path.join(work, "out-2.json")) as f:
         assert json.load(f) == reference
 
