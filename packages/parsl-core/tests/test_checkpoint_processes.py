@@ -144,8 +144,11 @@ CONCURRENT = textwrap.dedent(
     def f(i, tag):
         return [tag, i]
 
-    cfg = parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=2)], checkpoint_mode="task_exit")
-    with parsl.load(cfg) as dfk:
+    if sys.argv[2] == "shared":  # every driver told to use the same run dir
+        dfk = parsl.DataFlowKernel(executors=[parsl.ThreadPoolExecutor(max_workers=2)], rundir="shared", checkpointMode="task_exit")
+    else:
+        dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=2)], checkpoint_mode="task_exit"))
+    with dfk:
         assert [f(i, tag).result() for i in range(10)] == [[tag, i] for i in range(10)]
         print(dfk.run_dir)
     """
@@ -158,7 +161,7 @@ def test_twenty_drivers_started_together_get_their_own_run_dirs(tmp_path: os.Pat
     with open(script, "w") as f:
         f.write(CONCURRENT)
     procs = [
-        subprocess.Popen([sys.executable, script, f"d{i}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, script, f"d{i}", "numbered"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for i in range(20)
     ]
     time.sleep(1.0)  # let them all import parsl and reach the starting line
@@ -176,3 +179,29 @@ def test_twenty_drivers_started_together_get_their_own_run_dirs(tmp_path: os.Pat
         entries = checkpoint_store.read_file(os.path.join(ckpt, "tasks.pkl"))
         assert sorted(e.value()[1] for e in entries) == list(range(10))
         assert {e.value()[0] for e in entries} == {tag}
+
+
+@pytest.mark.slow
+def test_drivers_told_to_share_a_run_dir_still_write_separate_files(tmp_path: os.PathLike[str]) -> None:
+    script = os.path.join(tmp_path, "driver.py")
+    with open(script, "w") as f:
+        f.write(CONCURRENT)
+    procs = [
+        subprocess.Popen([sys.executable, script, f"d{i}", "shared"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(10)
+    ]
+    time.sleep(1.0)
+    open(os.path.join(tmp_path, "go"), "w").close()
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    ckpt = os.path.join(tmp_path, "shared", "checkpoint")
+    files = sorted(os.listdir(ckpt))
+    assert files == sorted(["tasks.pkl"] + [f"tasks.{n}.pkl" for n in range(1, 10)])
+    tags = []
+    for name in files:
+        entries = checkpoint_store.read_file(os.path.join(ckpt, name))
+        assert sorted(e.value()[1] for e in entries) == list(range(10))
+        (tag,) = {e.value()[0] for e in entries}
+        tags.append(tag)
+    assert sorted(tags) == sorted(f"d{i}" for i in range(10))
