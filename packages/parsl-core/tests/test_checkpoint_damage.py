@@ -240,3 +240,20 @@ def test_any_flipped_byte_keeps_exactly_the_records_before_it(tmp_path: os.PathL
         assert len(kept) == before, pos
         assert at == (len(MAGIC) if before == 0 else ends[before - 1])
         assert [k.frame for k in kept] == [e.frame for e in entries[:before]]
+
+
+def test_without_hard_links_names_are_claimed_exclusively(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(_errno.EPERM, "hard links not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    d = os.path.join(tmp_path, "checkpoint")
+    writers = [checkpoint_store.CheckpointWriter(d) for _ in range(3)]
+    for i, w in enumerate(writers):
+        w.append(checkpoint_store.encode(f"k{i}", i, i))
+    for w in writers:
+        w.close()
+    assert sorted(os.listdir(d)) == ["tasks.1.pkl", "tasks.2.pkl", "tasks.pkl"]
+    assert sorted(checkpoint_store.load([d])) == ["k0", "k1", "k2"]

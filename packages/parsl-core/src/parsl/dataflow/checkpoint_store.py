@@ -37,7 +37,7 @@ import struct
 import uuid
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import ParslError
 
@@ -278,23 +278,43 @@ class CheckpointWriter:
             os.fchmod(fd, 0o600)
             _write_all(fd, MAGIC)
             os.fsync(fd)
-            n = 0
-            while True:
-                name = os.path.join(self.directory, "tasks.pkl" if n == 0 else f"tasks.{n}.pkl")
-                try:
-                    os.link(tmp, name)
-                    break
-                except FileExistsError:
-                    n += 1
+            try:
+                name = self._claim(lambda name: os.link(tmp, name))
+            except OSError as e:
+                if isinstance(e, FileExistsError) or e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise
+                # no hard links here: claim a name with O_EXCL; a reader may see it before its
+                # header is written, which it treats as an empty checkpoint
+                os.close(fd)
+                os.unlink(tmp)
+                fd = -1
+                name = self._claim(lambda name: os.close(os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)))
+                fd = os.open(name, os.O_RDWR)
+                _write_all(fd, MAGIC)
+                os.fsync(fd)
         except BaseException:
-            os.close(fd)
-            os.unlink(tmp)
+            if fd >= 0:
+                os.close(fd)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
             raise
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         _fsync_dir(self.directory)
         self._fd, self.path, self._size = fd, name, len(MAGIC)
         logger.info("checkpoint file %s created", name)
         return name
+
+    def _claim(self, create: Callable[[str], object]) -> str:
+        """The first ``tasks[.N].pkl`` name that ``create`` makes without FileExistsError."""
+        n = 0
+        while True:
+            name = os.path.join(self.directory, "tasks.pkl" if n == 0 else f"tasks.{n}.pkl")
+            try:
+                create(name)
+                return name
+            except FileExistsError:
+                n += 1
 
     def append(self, data: bytes) -> None:
         """Add whole records at the end of the file. If this fails (no space) nothing of
