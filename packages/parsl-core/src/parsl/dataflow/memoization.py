@@ -1,9 +1,11 @@
-"""App caching: the cache key of a call and the in-memory memoizer.
+"""App caching: the cache key of a call, and the memoizers (in memory; with checkpoints).
 
-The key of a call covers the app function's name, its body (``fn_hash``: a hash of its source,
-or of its code object when there is no source), every positional argument and every keyword
-argument (``inputs`` and ``outputs`` included; keyword order and dict order do not matter),
-except the names listed in ``ignore_for_cache``.
+The key of a call covers the app function's name, its identity and body (``fn_hash``: a hash
+of its module, qualified name and source, or of its code object when there is no source; so
+editing the body changes the key, unlike upstream Parsl), every positional argument and every
+keyword argument (``inputs`` and ``outputs`` included; keyword order and dict order do not
+matter), except the keyword arguments named in ``ignore_for_cache``. Keys are the same in
+every process, so checkpoints written by one run are found by the next.
 
 Arguments become key bytes through :func:`id_for_memo`, a ``functools.singledispatch``
 function; register a key function for your own types::
