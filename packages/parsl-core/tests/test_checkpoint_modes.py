@@ -380,3 +380,21 @@ def test_many_simultaneous_hits_on_a_loaded_result_copy_it_once() -> None:
     assert RAN == []
     dfk.cleanup()
     assert [e.value() for e in _records(dfk.run_dir)] == [81]
+
+
+def test_one_memoizer_instance_serves_kernels_one_after_another() -> None:
+    from parsl.dataflow.memoization import CheckpointMemoizer
+
+    m = CheckpointMemoizer(mode="task_exit")
+    a = _load(memoizer=m)
+    square(1).result()
+    with pytest.raises(RuntimeError, match="in use by a live DataFlowKernel"):
+        parsl.DataFlowKernel(config=parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=1)], memoizer=m))
+    a.cleanup()
+    b = _load(memoizer=m)
+    square(1).result()  # still cached in memory
+    square(2).result()
+    b.cleanup()
+    assert RAN == [1, 2]
+    assert [e.value() for e in _records(a.run_dir)] == [1]
+    assert [e.value() for e in _records(b.run_dir)] == [4]

@@ -308,6 +308,11 @@ class CheckpointMemoizer(BasicMemoizer):
     # -- Memoizer ----------------------------------------------------------------------------
 
     def start(self, run_dir: str) -> None:
+        if self._writer is not None and not self._closed:
+            raise RuntimeError("this memoizer is in use by a live DataFlowKernel; give each kernel its own")
+        self._closed = False  # a memoizer may serve one kernel after another
+        self._stop = threading.Event()
+        self._pending, self._carry = {}, []
         self.checkpoint_dir = os.path.join(run_dir, CHECKPOINT_DIR)
         if not self.enabled:
             if self.checkpoint_files or self.mode:
