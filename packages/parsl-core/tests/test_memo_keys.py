@@ -365,3 +365,16 @@ def test_a_memoizer_without_checkpoints_refuses_to_load_them() -> None:
     with pytest.raises(ConfigurationError, match="BasicMemoizer cannot load checkpoints"):
         dfk.load_checkpoints(["runinfo/000"])
     assert dfk.checkpoint() is None
+
+
+def test_a_cache_hit_completes_the_calls_data_futures(k: parsl.DataFlowKernel) -> None:
+    @bash_app(cache=True)
+    def make(outputs=()):
+        return "echo made >> {outputs[0]}"
+
+    first = make(outputs=[parsl.File("made.txt")])
+    assert first.outputs[0].result().filepath.endswith("made.txt")
+    second = make(outputs=[parsl.File("made.txt")])
+    assert second.result() == 0
+    assert second.outputs[0].result().filepath.endswith("made.txt")
+    assert open("made.txt").read() == "made\n"  # the command ran once
