@@ -184,11 +184,15 @@ class UnkeyableArgument(ParslError, TypeError):
     def __init__(self, argument: str, type_name: str, detail: str = "") -> None:
         self.argument = argument
         self.type_name = type_name
+        exclude = (
+            "pass it by keyword and exclude it with ignore_for_cache=[<its name>]"
+            if argument.startswith("args[")
+            else f"exclude it with ignore_for_cache=[{argument!r}]"
+        )
         msg = (
             f"cannot compute a cache key for argument {argument!r} of type {type_name}"
             f"{': ' + detail if detail else ''}; register a key function with "
-            f"parsl.dataflow.memoization.id_for_memo.register({type_name}) or exclude it with "
-            f"ignore_for_cache=[{argument!r}]"
+            f"parsl.dataflow.memoization.id_for_memo.register({type_name}) or {exclude}"
         )
         super().__init__(msg)
 

@@ -34,7 +34,7 @@ import time
 import uuid
 from collections import deque
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
@@ -124,8 +124,12 @@ class DataFlowKernel:
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
-        self.memoizer: Memoizer = cfg.memoizer or default_memoizer(cfg)
-        self.memoizer.start(self.run_dir)
+        self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else default_memoizer(cfg)  # an empty one is falsy
+        try:
+            self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
+        except BaseException:
+            self._stop_logging()
+            raise
         self._memo_enabled = cfg.app_cache
 
         self._ids = itertools.count()
@@ -149,6 +153,7 @@ class DataFlowKernel:
         except BaseException:
             for ex in started:
                 ex.shutdown(block=False)
+            self.memoizer.close()
             self._stop_logging()
             raise
         self._context = context
@@ -302,13 +307,9 @@ class DataFlowKernel:
         is written. Returns the checkpoint directory."""
         return self.memoizer.checkpoint()
 
-    def load_checkpoints(self, checkpointDirs: Sequence[str] | None) -> dict[str, Any]:
+    def load_checkpoints(self, checkpointDirs: Sequence[str] | None) -> Mapping[str, Any]:
         """Load checkpoints from the given run or checkpoint directories into the memoizer."""
-        load = getattr(self.memoizer, "load_checkpoints", None)
-        if load is None:
-            raise ConfigurationError(f"the memoizer {type(self.memoizer).__name__} cannot load checkpoints", "memoizer")
-        result: dict[str, Any] = load(checkpointDirs or [])
-        return result
+        return self.memoizer.load_checkpoints(list(checkpointDirs or []))
 
     def cleanup(self, wait: bool = True) -> None:
         """DataFlowKernel cleanup: wait for outstanding tasks (or, with ``wait=False``, fail

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from ..config import Config
 from ..errors import ConfigurationError
 from ..interfaces import Memoizer, ParslExecutor
-from .memoization import BasicMemoizer
+from .memoization import from_config as memoizer_from_config
 
 #: DataFlowKernel keyword -> Config field (the keywords override the config)
 _KEYWORDS = {
@@ -58,7 +58,8 @@ def resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[P
 
 
 def default_memoizer(cfg: Config) -> Memoizer:
-    return BasicMemoizer(enabled=cfg.app_cache)
+    """The memoizer a config asks for: checkpointing as configured, or caching in memory."""
+    return memoizer_from_config(cfg)
 
 
 def start_run_log(run_dir: str) -> logging.Handler:
