@@ -117,7 +117,7 @@ class DataFlowKernel:
 
         self.run_dir = os.path.abspath(rundir) if rundir else make_rundir(cfg.run_dir)
         if rundir:
-            os.makedirs(self.run_dir, exist_ok=True)
+            os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
         self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
         self._debug = logger.isEnabledFor(logging.DEBUG)
