@@ -1,1 +1,33 @@
-"""Execution providers, channels and launchers for Parsl: batch schedulers, clouds, SSH"""
+"""Execution providers, channels and launchers for Parsl: batch schedulers, clouds, SSH.
+
+Importing ``libsubmit`` is cheap: providers and channels are imported when first used, and
+paramiko only when an SSH channel is built.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.4.0"
+
+_LAZY = {
+    "Local": "libsubmit.providers.local.local",
+    "Slurm": "libsubmit.providers.slurm.slurm",
+    "Torque": "libsubmit.providers.torque.torque",
+    "Cobalt": "libsubmit.providers.cobalt.cobalt",
+    "Condor": "libsubmit.providers.condor.condor",
+    "GridEngine": "libsubmit.providers.gridengine.gridengine",
+    "LocalChannel": "libsubmit.channels.local.local",
+    "SshChannel": "libsubmit.channels.ssh.ssh",
+    "SshILChannel": "libsubmit.channels.ssh_il.ssh_il",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

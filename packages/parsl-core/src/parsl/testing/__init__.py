@@ -1,4 +1,9 @@
-"""Conformance kits that plugin test-suites subclass (pytest classes).
+"""Conformance test kits that plugin distributions' tests subclass (they need pytest).
 
-* :class:`~parsl.testing.executor_kit.ExecutorConformance` for executors
+- :mod:`parsl.testing.executor_kit`: :class:`~parsl.testing.executor_kit.ExecutorConformance`
+  for executors.
+- :mod:`parsl.testing.provider_kit`: :class:`~parsl.testing.provider_kit.ProviderConformance`
+  for execution providers.
+
+Nothing here is imported by ``import parsl``.
 """

@@ -1,0 +1,4 @@
+export CORES=$(getconf _NPROCESSORS_ONLN)
+TASKS_PER_NODE=$(( 2 ))
+WORKERCOUNT=$(( 3 * TASKS_PER_NODE ))
+aprun -n $WORKERCOUNT -N $TASKS_PER_NODE bash -c 'process_worker --url '"'"'tcp://127.0.0.1:5000'"'"' "$HOME"'
