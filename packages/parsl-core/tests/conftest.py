@@ -28,3 +28,17 @@ def dfk() -> Iterator[parsl.DataFlowKernel]:
     k = parsl.DataFlowKernel(executors=[parsl.ThreadPoolExecutor(max_workers=4)])
     yield k
     k.cleanup()
+
+
+@pytest.fixture
+def no_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend only parsl-core is installed (an entry-point scan holding just its builtins)."""
+    from importlib import metadata
+
+    from parsl import plugins
+
+    scan: dict[str, dict[str, metadata.EntryPoint]] = {k: {} for k in plugins.KINDS}
+    for (kind, name), value in plugins._BUILTINS.items():
+        scan[kind][name] = metadata.EntryPoint(name, value, plugins.KINDS[kind])
+    monkeypatch.setattr(plugins, "_scan", scan)
+    monkeypatch.setattr(plugins, "_loaded", {})

@@ -23,7 +23,7 @@ from typing import Any
 
 _EXPORTS = {
     "App": "parsl.app.app",
-    "app": "parsl.app.app",
+    "app": "parsl",  # the parsl.app subpackage, which is callable as the decorator
     "python_app": "parsl.app.app",
     "bash_app": "parsl.app.app",
     "join_app": "parsl.app.app",
@@ -52,7 +52,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     target = _EXPORTS.get(name) or _PLUGIN_EXPORTS.get(name)
     if target is not None:
-        value = getattr(importlib.import_module(target), name)
+        module = importlib.import_module(target)
+        value = importlib.import_module("parsl.app") if name == "app" else getattr(module, name)
         globals()[name] = value
         return value
     if name == "__version__":

@@ -6,7 +6,7 @@ import sys
 
 
 def _plugins() -> int:
-    from .plugins import describe
+    from .plugins import KINDS, describe
 
     rows = describe()
     if not rows:
@@ -17,7 +17,7 @@ def _plugins() -> int:
     for r in rows:
         if r.kind != kind:
             kind = r.kind
-            print(f"{kind}s:")
+            print(f"{KINDS[kind]}:")
         origin = f"{r.distribution} {r.version}" if r.distribution else r.source
         print(f"  {r.name:<{width}}  {r.target}  ({origin})")
     return 0

@@ -85,9 +85,9 @@ class PluginDependencyMissing(PluginError, ImportError):
         self.extra = extra
         target = f"{distribution}[{extra}]" if extra else distribution
         self.pip_line = f"pip install '{target}'"
-        super().__init__(
-            f"{feature} needs the module {module!r}, which is not installed; "
-            f"install it with: {self.pip_line}",
+        ImportError.__init__(
+            self,
+            f"{feature} needs the module {module!r}, which is not installed; install it with: {self.pip_line}",
             name=module,
         )
 

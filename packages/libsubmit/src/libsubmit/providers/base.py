@@ -41,7 +41,7 @@ def validate_job_name(job_name: str) -> str:
 def site_from_config(config: Mapping[str, Any], provider: str, path: str = "config") -> SiteSpec:
     """Validate a 0.5.0 site dict as given to ``Slurm(config=...)``. The ``site`` name and
     ``execution.executor`` may be left out (a provider does not need them)."""
-    from parsl.config_dict import site_from_dict
+    from parsl.interfaces import site_from_dict
 
     if not isinstance(config, Mapping):
         raise ConfigurationError(f"expected a 0.5.0 site dict, got {type(config).__name__}", path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigurationError
 from .bash import BashCall
@@ -15,8 +15,6 @@ from .walltime import TimedCall
 if TYPE_CHECKING:
     from ..dataflow.dflow import DataFlowKernel
     from ..dataflow.futures import AppFuture
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _UNSET_SITES = "all"
 
@@ -51,6 +49,14 @@ class AppBase:
             raise TypeError(f"an app wraps a function, got {func!r}")
         if walltime is not None and (not isinstance(walltime, (int, float)) or walltime <= 0):
             raise ConfigurationError(f"walltime must be a positive number of seconds or None, got {walltime!r}", "walltime")
+        if executor is not None:
+            from ..dataflow.dflow import DataFlowKernel
+
+            if not isinstance(executor, DataFlowKernel):
+                raise TypeError(
+                    f"the second argument of @App is the DataFlowKernel the app runs on, not {type(executor).__name__}; "
+                    "pass executors to DataFlowKernel(executors=[...]) instead"
+                )
         self.func = func
         self.data_flow_kernel = executor
         self.walltime = walltime
@@ -183,17 +189,6 @@ def _modern(
     return decorator
 
 
-@overload
-def python_app(function: F) -> PythonApp: ...
-@overload
-def python_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    executors: str | Sequence[str] = "all",
-    ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
-) -> Callable[[F], PythonApp]: ...
 def python_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,
@@ -202,21 +197,11 @@ def python_app(
     ignore_for_cache: Sequence[str] | None = None,
     walltime: float | None = None,
 ) -> Any:
-    """Decorator for a python app; usable bare (``@python_app``) or with options."""
+    """Decorator for a python app; usable bare (``@python_app``) or with options. Returns a
+    :class:`PythonApp` (or a decorator that makes one)."""
     return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
 
 
-@overload
-def bash_app(function: F) -> BashApp: ...
-@overload
-def bash_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    executors: str | Sequence[str] = "all",
-    ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
-) -> Callable[[F], BashApp]: ...
 def bash_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,
@@ -225,19 +210,11 @@ def bash_app(
     ignore_for_cache: Sequence[str] | None = None,
     walltime: float | None = None,
 ) -> Any:
-    """Decorator for a bash app; usable bare (``@bash_app``) or with options."""
+    """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
+    :class:`BashApp` (or a decorator that makes one)."""
     return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
 
 
-@overload
-def join_app(function: F) -> JoinApp: ...
-@overload
-def join_app(
-    function: None = None,
-    data_flow_kernel: DataFlowKernel | None = None,
-    cache: bool = False,
-    ignore_for_cache: Sequence[str] | None = None,
-) -> Callable[[F], JoinApp]: ...
 def join_app(
     function: Callable[..., Any] | None = None,
     data_flow_kernel: DataFlowKernel | None = None,

@@ -18,12 +18,30 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from typing import IO, Any, Callable
 
 from .errors import AppBadFormatting, AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs
 
 _EXIT_REASONS = {126: "command found but not executable", 127: "command not found"}
 _KILL_GRACE = 2.0
+
+# commands running right now (each leads its own process group), so that an exiting driver
+# can take them down with it instead of leaving them orphaned
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+def kill_running() -> int:
+    """Kill the process group of every bash-app command still running; return how many."""
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(procs)
 
 
 def _open_stream(spec: Any, what: str) -> IO[bytes] | None:
@@ -123,6 +141,8 @@ class BashCall:
             start_new_session=True,
             close_fds=True,
         )
+        with _running_lock:
+            _running.add(proc)
         try:
             return proc.wait(timeout=walltime)
         except subprocess.TimeoutExpired:
@@ -131,3 +151,6 @@ class BashCall:
         except BaseException:
             _kill_group(proc)
             raise
+        finally:
+            with _running_lock:
+                _running.discard(proc)

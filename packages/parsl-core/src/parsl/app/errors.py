@@ -147,13 +147,32 @@ class DependencyError(ParslError):
         self.reason = reason
         self.outputs = list(outputs or [])
         super().__init__(self.dependent_exceptions, reason, self.outputs)
+        # where the failure started: parents that failed on their own, or the roots named by
+        # parents that themselves failed with a DependencyError
+        self.root_tasks: list[int | None] = []
+        self.root_exceptions: list[BaseException] = []
+        for tid, e in zip(self.dependent_tasks, self.dependent_exceptions, strict=True):
+            if isinstance(e, DependencyError):
+                pairs = zip(e.root_tasks, e.root_exceptions, strict=True)
+            else:
+                pairs = zip([tid], [e], strict=True)
+            for rt, re_ in pairs:
+                if not any(re_ is seen for seen in self.root_exceptions):
+                    self.root_tasks.append(rt)
+                    self.root_exceptions.append(re_)
+        if self.root_exceptions:
+            self.__cause__ = self.root_exceptions[0]
 
     def __str__(self) -> str:
         parents = ", ".join(
-            f"task {tid} ({type(e).__name__}: {e})" if tid is not None else f"{type(e).__name__}: {e}"
+            f"task {tid} ({type(e).__name__})" if tid is not None else type(e).__name__
             for tid, e in zip(self.dependent_tasks, self.dependent_exceptions, strict=True)
         )
-        return f"{self.reason}; failed parents: {parents}"
+        roots = ", ".join(
+            f"task {tid} ({type(e).__name__}: {e})" if tid is not None else f"{type(e).__name__}: {e}"
+            for tid, e in zip(self.root_tasks, self.root_exceptions, strict=True)
+        )
+        return f"{self.reason}; failed parents: {parents}; root cause: {roots}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.dependent_exceptions, self.reason, self.outputs, self.dependent_tasks))
@@ -165,11 +184,15 @@ class UnkeyableArgument(ParslError, TypeError):
     def __init__(self, argument: str, type_name: str, detail: str = "") -> None:
         self.argument = argument
         self.type_name = type_name
+        exclude = (
+            "pass it by keyword and exclude it with ignore_for_cache=[<its name>]"
+            if argument.startswith("args[")
+            else f"exclude it with ignore_for_cache=[{argument!r}]"
+        )
         msg = (
             f"cannot compute a cache key for argument {argument!r} of type {type_name}"
             f"{': ' + detail if detail else ''}; register a key function with "
-            f"parsl.dataflow.memoization.id_for_memo.register({type_name}) or exclude it with "
-            f"ignore_for_cache=[{argument!r}]"
+            f"parsl.dataflow.memoization.id_for_memo.register({type_name}) or {exclude}"
         )
         super().__init__(msg)
 

@@ -34,18 +34,20 @@ import time
 import uuid
 from collections import deque
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
+from ..data_provider.files import File
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
+from . import exit_signals as _signals
 from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .memoization import BasicMemoizer
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -99,41 +101,35 @@ class DataFlowKernel:
         checkpointPeriod: str | None = None,
         memoizer: Memoizer | None = None,
     ) -> None:
-        cfg = _resolve_config(config, executors)
-        overrides: dict[str, Any] = {}
-        if lazyErrors is not None:
-            overrides["lazy_errors"] = lazyErrors
-        if lazy_fail is not None:
-            overrides["lazy_errors"] = lazy_fail
-        if appCache is not None:
-            overrides["app_cache"] = appCache
-        if retries is not None:
-            overrides["retries"] = retries
-        if checkpointFiles is not None:
-            overrides["checkpoint_files"] = checkpointFiles
-        if checkpointMode is not None:
-            overrides["checkpoint_mode"] = checkpointMode
-        if checkpointPeriod is not None:
-            overrides["checkpoint_period"] = checkpointPeriod
-        if memoizer is not None:
-            overrides["memoizer"] = memoizer
-        if data_manager is not None:
-            overrides["data_manager"] = data_manager
-        if overrides:
-            cfg = cfg.with_(**overrides)
+        cfg = apply_dfk_keywords(
+            resolve_config(config, executors),
+            lazyErrors=lazyErrors,
+            lazy_fail=lazy_fail,
+            appCache=appCache,
+            retries=retries,
+            checkpointFiles=checkpointFiles,
+            checkpointMode=checkpointMode,
+            checkpointPeriod=checkpointPeriod,
+            memoizer=memoizer,
+            data_manager=data_manager,
+        )
         self._config = cfg
 
         self.run_dir = os.path.abspath(rundir) if rundir else make_rundir(cfg.run_dir)
         if rundir:
-            os.makedirs(self.run_dir, exist_ok=True)
+            os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
-        self._log_handler = _start_run_log(self.run_dir) if cfg.initialize_logging else None
+        self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
         self._debug = logger.isEnabledFor(logging.DEBUG)
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
-        self.memoizer: Memoizer = cfg.memoizer or _default_memoizer(cfg)
-        self.memoizer.start(self.run_dir)
+        self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else default_memoizer(cfg)  # an empty one is falsy
+        try:
+            self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
+        except BaseException:
+            self._stop_logging()
+            raise
         self._memo_enabled = cfg.app_cache
 
         self._ids = itertools.count()
@@ -157,6 +153,7 @@ class DataFlowKernel:
         except BaseException:
             for ex in started:
                 ex.shutdown(block=False)
+            self.memoizer.close()
             self._stop_logging()
             raise
         self._context = context
@@ -164,6 +161,16 @@ class DataFlowKernel:
         self._site_cache: dict[tuple[str, ...], list[ParslExecutor]] = {}
         self._internal: ParslExecutor | None = None
         self._data_manager = cfg.data_manager
+
+        self._usage = None
+        self._failed = itertools.count()
+        if cfg.usage_tracking or os.environ.get("PARSL_TRACKING"):
+            from ..usage_tracking import UsageTracker, resolve
+
+            endpoint = resolve(cfg.usage_tracking)
+            if endpoint is not None:
+                self._usage = UsageTracker(endpoint, self.run_id, len(self.executors))
+                self._usage.start()
 
         logger.info(
             "DataFlowKernel started: run dir %s, executors %s, lazy errors %s, retries %d",
@@ -173,6 +180,7 @@ class DataFlowKernel:
             self.retries,
         )
         atexit.register(self._atexit)
+        _signals.install()
         loader._became_live(self)
 
     # -- public API ------------------------------------------------------------------------
@@ -299,13 +307,9 @@ class DataFlowKernel:
         is written. Returns the checkpoint directory."""
         return self.memoizer.checkpoint()
 
-    def load_checkpoints(self, checkpointDirs: Sequence[str] | None) -> dict[str, Any]:
+    def load_checkpoints(self, checkpointDirs: Sequence[str] | None) -> Mapping[str, Any]:
         """Load checkpoints from the given run or checkpoint directories into the memoizer."""
-        load = getattr(self.memoizer, "load_checkpoints", None)
-        if load is None:
-            raise ConfigurationError(f"the memoizer {type(self.memoizer).__name__} cannot load checkpoints", "memoizer")
-        result: dict[str, Any] = load(checkpointDirs or [])
-        return result
+        return self.memoizer.load_checkpoints(list(checkpointDirs or []))
 
     def cleanup(self, wait: bool = True) -> None:
         """DataFlowKernel cleanup: wait for outstanding tasks (or, with ``wait=False``, fail
@@ -331,15 +335,17 @@ class DataFlowKernel:
                 logger.exception("shutting down executor %s failed", ex.label)
         if self._data_manager is not None and hasattr(self._data_manager, "shutdown"):
             self._data_manager.shutdown()
-        logger.info("DataFlowKernel cleaned up: %d tasks submitted", self.task_count)
+        failed = peek_count(self._failed)
+        logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
+        if self._usage is not None:
+            self._usage.end(self.task_count, failed)
         self._stop_logging()
         atexit.unregister(self._atexit)
 
     @property
     def task_count(self) -> int:
         """Tasks submitted so far."""
-        # itertools.count hands out ids atomically but has no read method; its repr is "count(N)"
-        return int(repr(self._ids)[len("count(") : -1])
+        return peek_count(self._ids)
 
     def __enter__(self) -> DataFlowKernel:
         return self
@@ -376,6 +382,12 @@ class DataFlowKernel:
 
     def _launch(self, record: TaskRecord) -> None:
         if record.state is not States.pending:
+            return
+        if record.app_fu.cancelled():
+            # the user cancelled it before it could run: it ends without running
+            record.on(Event.fail)
+            self._tasks.pop(record.id, None)
+            record.depends = None
             return
         try:
             deps = record.depends
@@ -517,10 +529,13 @@ class DataFlowKernel:
         self._tasks.pop(record.id, None)
         record.depends = None
         fu = record.app_fu
+        if fu.cancelled():
+            return
         if exc is None:
             fu.set_result(result)
             return
         fu.set_exception(exc)
+        next(self._failed)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
 
@@ -561,14 +576,10 @@ class DataFlowKernel:
         return ex
 
     def _has_remote_files(self, inputs: Any) -> bool:
-        from ..data_provider.files import File
-
         return isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.scheme != "file" for i in inputs)
 
     def _stage_inputs(self, record: TaskRecord, found: list[concurrent.futures.Future[Any]]) -> bool:
         """Replace remote Files in ``inputs`` by DataFutures of their staged copies."""
-        from ..data_provider.files import File
-
         staged = []
         for item in record.kwargs["inputs"]:
             if isinstance(item, File) and item.scheme != "file":
@@ -581,10 +592,25 @@ class DataFlowKernel:
         return True
 
     def _atexit(self) -> None:
+        from ..app.bash import kill_running
+
+        if self.closed:
+            return
+        terminating = _signals.terminating
+        logger.warning(
+            "cleanup() was not called; cleaning up at exit (%s)",
+            "terminated by a signal: pending tasks are failed, running commands killed" if terminating else "waiting for outstanding tasks",
+        )
         try:
-            self.cleanup()
-        except Exception:
+            if terminating:
+                killed = kill_running()
+                if killed:
+                    logger.warning("killed %d running bash app command(s)", killed)
+            self.cleanup(wait=not terminating)
+        except BaseException:
             logger.exception("cleanup at exit failed")
+        finally:
+            kill_running()
 
     def _stop_logging(self) -> None:
         h = self._log_handler
@@ -592,38 +618,3 @@ class DataFlowKernel:
             logging.getLogger("parsl").removeHandler(h)
             h.close()
             self._log_handler = None
-
-
-def _resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[ParslExecutor] | None) -> Config:
-    if config is not None and executors is not None:
-        raise ConfigurationError("give either config= or executors=, not both")
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, dict):
-        from ..config_dict import config_from_dict
-
-        return config_from_dict(config)
-    if config is not None:
-        raise ConfigurationError(f"config must be a Config or a 0.5.0 config dict, not {type(config).__name__}")
-    if executors is not None:
-        if isinstance(executors, ParslExecutor):
-            executors = [executors]
-        return Config(executors=list(executors))
-    return Config()
-
-
-def _default_memoizer(cfg: Config) -> Memoizer:
-    return BasicMemoizer(enabled=cfg.app_cache)
-
-
-def _start_run_log(run_dir: str) -> logging.Handler:
-    from ..log_utils import COMPACT_FORMAT
-
-    handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
-    parsl_logger = logging.getLogger("parsl")
-    if parsl_logger.getEffectiveLevel() > logging.INFO:
-        parsl_logger.setLevel(logging.INFO)
-    parsl_logger.addHandler(handler)
-    return handler

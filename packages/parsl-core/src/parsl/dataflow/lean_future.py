@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import CancelledError, Future, InvalidStateError, TimeoutError
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ _DONE_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
 
 _STRIPES = [threading.Lock() for _ in range(64)]
 
-T = TypeVar("T")
 
 
 def _stripe(obj: object) -> threading.Lock:
@@ -163,30 +162,26 @@ class LeanFuture(Future):  # type: ignore[type-arg]
         return False
 
     def set_result(self, result: Any) -> None:
+        self._settle(result, None)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        self._settle(None, exception)
+
+    def _settle(self, result: Any, exception: BaseException | None) -> None:
         with _stripe(self):
             if self._state in _DONE_STATES:
                 raise InvalidStateError(f"{self._state}: {self!r}")
             self._result = result
-            self._state = FINISHED
-        cond = self.__dict__.get("_cond")
-        if cond is not None:
-            with cond:
-                for waiter in self._waiters:
-                    waiter.add_result(self)
-                cond.notify_all()
-        self._invoke_callbacks()
-
-    def set_exception(self, exception: BaseException | None) -> None:
-        with _stripe(self):
-            if self._state in _DONE_STATES:
-                raise InvalidStateError(f"{self._state}: {self!r}")
             self._exception = exception
             self._state = FINISHED
         cond = self.__dict__.get("_cond")
         if cond is not None:
             with cond:
                 for waiter in self._waiters:
-                    waiter.add_exception(self)
+                    if exception is None:
+                        waiter.add_result(self)
+                    else:
+                        waiter.add_exception(self)
                 cond.notify_all()
         self._invoke_callbacks()
 

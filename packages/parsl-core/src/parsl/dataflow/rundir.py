@@ -5,7 +5,8 @@ import os
 
 
 def make_rundir(base: str = "runinfo") -> str:
-    """Create and return the next numbered run directory under ``base``.
+    """Create and return the next numbered run directory under ``base`` (mode 0700: it will
+    hold checkpoints and logs).
 
     ``os.mkdir`` is atomic, so drivers started at the same moment in the same directory each
     get their own number: a loser of a race moves on to the next number.
@@ -16,7 +17,7 @@ def make_rundir(base: str = "runinfo") -> str:
     while True:
         path = os.path.join(base, f"{n:03d}")
         try:
-            os.mkdir(path)
+            os.mkdir(path, 0o700)
         except FileExistsError:
             n += 1
             continue

@@ -68,6 +68,14 @@ class ThreadPoolExecutor(ParslExecutor):
         return f"ThreadPoolExecutor(label={self.label!r}, max_workers={self.max_workers})"
 
     def start(self, context: ExecutorContext) -> None:
+        """Start (again): an executor shut down by one kernel can serve the next one, as
+        happens when a notebook cell building a DataFlowKernel is run twice."""
+        with self._lock:
+            if self._shutdown:
+                self._queue = queue.SimpleQueue()
+                self._threads = []
+                self._idle = threading.Semaphore(0)
+                self._shutdown = False
         self.context = context
 
     def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> LeanFuture:

@@ -8,7 +8,7 @@ from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
-from .site import BlockSpec, SiteSpec
+from .site import BlockSpec, SiteSpec, site_from_dict
 from .staging import Staging
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "SiteSpec",
     "Staging",
     "parse_walltime",
+    "site_from_dict",
 ]

@@ -5,13 +5,14 @@
     DataFlowKernel ── lookup(task) ──▶ Memoizer ──▶ MemoHit(value) | None
                    ── update(task, result) ──▶ (remember a successful result)
                    ── checkpoint() ──▶ checkpoint directory | None
+                   ── load_checkpoints(paths) ──▶ results of earlier runs, by key
                    ── close() ──▶ (final checkpoint in dfk_exit mode, release files)
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol, Sequence
 
 
 class MemoTask(Protocol):
@@ -51,6 +52,13 @@ class Memoizer(ABC):
     def checkpoint(self) -> str | None:
         """Write what changed since the last checkpoint; return the checkpoint directory."""
         return None
+
+    def load_checkpoints(self, paths: Sequence[str]) -> Mapping[str, Any]:
+        """Reuse results checkpointed by earlier runs (run directories, checkpoint directories
+        or files). A memoizer that keeps no checkpoints refuses."""
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"the memoizer {type(self).__name__} cannot load checkpoints", "memoizer")
 
     def close(self) -> None:
         """Flush and release. Idempotent."""

@@ -37,3 +37,11 @@ class SiteSpec:
     data: Mapping[str, Any] | None = None
     script_dir: str | None = None
     path: str = "sites[0]"
+
+
+def site_from_dict(raw: Mapping[str, Any], path: str = "sites[0]") -> SiteSpec:
+    """Validate one 0.5.0 site dict into a :class:`SiteSpec` (errors name keys under ``path``).
+    For plugins whose 0.5.0 constructors take a site dict (``Slurm(config=site)``)."""
+    from ..config_dict import site_from_dict as _validate
+
+    return _validate(raw, path)

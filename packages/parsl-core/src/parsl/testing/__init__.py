@@ -1,5 +1,7 @@
 """Conformance test kits that plugin distributions' tests subclass (they need pytest).
 
+- :mod:`parsl.testing.executor_kit`: :class:`~parsl.testing.executor_kit.ExecutorConformance`
+  for executors.
 - :mod:`parsl.testing.provider_kit`: :class:`~parsl.testing.provider_kit.ProviderConformance`
   for execution providers.
 

@@ -26,7 +26,6 @@ from types import ModuleType
 from typing import Any, Mapping
 
 from parsl import plugins
-from parsl.errors import PluginDependencyMissing
 from parsl.interfaces import Channel
 
 from ..errors import (
@@ -44,32 +43,9 @@ from ..errors import (
 __all__ = ["Secret", "SshChannel", "load_paramiko"]
 
 
-class _ParamikoMissing(PluginDependencyMissing):
-    """PluginDependencyMissing for paramiko. (parsl-core 0.5.0's own constructor passes
-    ``name=`` through LookupError and fails with a TypeError, so this one sets the same
-    attributes and message itself.)"""
-
-    def __init__(self, feature: str, module: str, distribution: str, extra: str | None) -> None:
-        self.feature, self.module, self.distribution, self.extra = feature, module, distribution, extra
-        self.pip_line = f"pip install '{distribution}[{extra}]'" if extra else f"pip install '{distribution}'"
-        ImportError.__init__(
-            self, f"{feature} needs the module {module!r}, which is not installed; install it with: {self.pip_line}", name=module
-        )
-
-
 def load_paramiko(feature: str) -> ModuleType:
     """paramiko, or a PluginDependencyMissing that says ``pip install 'libsubmit[ssh]'``."""
-    try:
-        return plugins.require("paramiko", feature=feature, distribution="libsubmit", extra="ssh")
-    except (PluginDependencyMissing, TypeError):
-        pass
-    try:
-        import paramiko
-    except ModuleNotFoundError as e:
-        if (e.name or "").split(".")[0] != "paramiko":
-            raise
-        raise _ParamikoMissing(feature, "paramiko", "libsubmit", "ssh") from None
-    return paramiko
+    return plugins.require("paramiko", feature=feature, distribution="libsubmit", extra="ssh")
 
 
 class Secret:

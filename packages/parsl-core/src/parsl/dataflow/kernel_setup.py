@@ -1,0 +1,75 @@
+"""Building a DataFlowKernel's configuration and run log: the typed Config from a dict, an
+executor list or nothing; the 0.5.0 DataFlowKernel keywords applied on top; the memoizer the
+config asks for; and the compact ``parsl.log`` of the run."""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from typing import Any, Sequence
+
+from ..config import Config
+from ..errors import ConfigurationError
+from ..interfaces import Memoizer, ParslExecutor
+from .memoization import from_config as memoizer_from_config
+
+#: DataFlowKernel keyword -> Config field (the keywords override the config)
+_KEYWORDS = {
+    "lazyErrors": "lazy_errors",
+    "lazy_fail": "lazy_errors",
+    "appCache": "app_cache",
+    "retries": "retries",
+    "checkpointFiles": "checkpoint_files",
+    "checkpointMode": "checkpoint_mode",
+    "checkpointPeriod": "checkpoint_period",
+    "memoizer": "memoizer",
+    "data_manager": "data_manager",
+}
+
+
+def apply_dfk_keywords(cfg: Config, **keywords: Any) -> Config:
+    """``cfg`` with every DataFlowKernel keyword that was given (not None) applied."""
+    changes = {_KEYWORDS[k]: v for k, v in keywords.items() if v is not None}
+    return cfg.with_(**changes) if changes else cfg
+
+
+def peek_count(counter: itertools.count[int]) -> int:
+    """The next value of an itertools.count, which hands out numbers atomically but has no
+    read method; its repr is ``count(N)``."""
+    return int(repr(counter)[len("count(") : -1])
+
+
+def resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[ParslExecutor] | None) -> Config:
+    if config is not None and executors is not None:
+        raise ConfigurationError("give either config= or executors=, not both")
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        from ..config_dict import config_from_dict
+
+        return config_from_dict(config)
+    if config is not None:
+        raise ConfigurationError(f"config must be a Config or a 0.5.0 config dict, not {type(config).__name__}")
+    if executors is not None:
+        if isinstance(executors, ParslExecutor):
+            executors = [executors]
+        return Config(executors=list(executors))
+    return Config()
+
+
+def default_memoizer(cfg: Config) -> Memoizer:
+    """The memoizer a config asks for: checkpointing as configured, or caching in memory."""
+    return memoizer_from_config(cfg)
+
+
+def start_run_log(run_dir: str) -> logging.Handler:
+    from ..log_utils import COMPACT_FORMAT
+
+    handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
+    parsl_logger = logging.getLogger("parsl")
+    if parsl_logger.getEffectiveLevel() > logging.INFO:
+        parsl_logger.setLevel(logging.INFO)
+    parsl_logger.addHandler(handler)
+    return handler

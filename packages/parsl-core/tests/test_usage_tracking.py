@@ -1,0 +1,71 @@
+"""Usage statistics are opt-in and go only to an explicit endpoint (a loopback listener here)."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from parsl import App, Config, DataFlowKernel, ThreadPoolExecutor
+from parsl.usage_tracking import resolve
+
+
+@pytest.fixture
+def listener():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.5)
+    yield s
+    s.close()
+
+
+def received(sock):
+    out = []
+    while True:
+        try:
+            out.append(json.loads(sock.recv(65536)))
+        except TimeoutError:
+            return out
+
+
+def run_workflow(cfg):
+    dfk = DataFlowKernel(config=cfg)
+
+    @App("python", dfk)
+    def f(x):
+        return 1 / x
+
+    f(1).result()
+    f(0).exception()
+    dfk.cleanup()
+
+
+def test_off_by_default_sends_nothing(listener, monkeypatch):
+    monkeypatch.setenv("PARSL_TRACKING_ENDPOINT", "127.0.0.1:%d" % listener.getsockname()[1])
+    monkeypatch.delenv("PARSL_TRACKING", raising=False)
+    run_workflow(Config(executors=[ThreadPoolExecutor(1)]))
+    assert received(listener) == []
+
+
+def test_opt_in_sends_start_and_end_anonymised(listener, monkeypatch):
+    monkeypatch.setenv("PARSL_TRACKING_ENDPOINT", "127.0.0.1:%d" % listener.getsockname()[1])
+    run_workflow(Config(executors=[ThreadPoolExecutor(1)], usage_tracking=True))
+    msgs = received(listener)
+    assert [m["event"] for m in msgs] == ["start", "end"]
+    assert msgs[1]["tasks"] == 2 and msgs[1]["failed"] == 1 and msgs[0]["sites"] == 1
+    blob = json.dumps(msgs)
+    assert socket.gethostname() not in blob and len(msgs[0]["uid"]) == 64
+
+
+def test_env_false_always_wins(listener, monkeypatch):
+    monkeypatch.setenv("PARSL_TRACKING_ENDPOINT", "127.0.0.1:%d" % listener.getsockname()[1])
+    monkeypatch.setenv("PARSL_TRACKING", "false")
+    run_workflow(Config(executors=[ThreadPoolExecutor(1)], usage_tracking=True))
+    assert received(listener) == []
+
+
+def test_opt_in_without_endpoint_sends_nowhere(caplog):
+    assert resolve(True, {}) is None
+    assert "PARSL_TRACKING_ENDPOINT is not set" in caplog.text
+    assert resolve(True, {"PARSL_TRACKING_ENDPOINT": "nonsense"}) is None
+    assert resolve(False, {"PARSL_TRACKING": "true", "PARSL_TRACKING_ENDPOINT": "127.0.0.1:9"}) == ("127.0.0.1", 9)
