@@ -1,4 +1,4 @@
-# ruff: noqa: B006, UP030, UP031  (the tutorial's app code is kept as the tutorial writes it)
+# ruff: noqa: B006  (the tutorial's app code is kept as the tutorial writes it)
 """The advanced-features tutorial's multi-site and elasticity cells, on a real ipcontroller
 and real engines started by libsubmit's Local provider (loopback only)."""
 from __future__ import annotations

@@ -6,9 +6,8 @@ import os
 
 import pytest
 
-from parsl.config_dict import site_from_dict
 from parsl.errors import ConfigurationError
-from parsl.interfaces import ExecutorContext
+from parsl.interfaces import ExecutorContext, site_from_dict
 
 
 def test_controller_from_the_0_5_0_block() -> None:

@@ -158,7 +158,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             label = config.get("site", label)
             execution = config.get("execution") or {}
             if shape is None and execution.get("block") is not None:
-                from parsl.config_dict import site_from_dict
+                from parsl.interfaces import site_from_dict
 
                 shape = site_from_dict(dict(config), "site").block.shape
             container = execution.get("container") or {}
