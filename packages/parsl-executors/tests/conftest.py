@@ -11,28 +11,7 @@ import pytest
 from parsl.interfaces import BlockShape, ExecutorContext
 
 sys.path.insert(0, os.path.dirname(__file__))
-from process_provider import ProcessBlocks
-
-
-def alive(pid: int) -> bool:
-    """True if ``pid`` runs (a zombie counts as gone)."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def wait_gone(pids: list[int], timeout: float = 15.0) -> list[int]:
-    import time
-
-    deadline = time.monotonic() + timeout
-    left = [p for p in pids if alive(p)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = [p for p in left if alive(p)]
-    return left
+from ipp_test_support import ProcessBlocks, wait_gone
 
 
 @pytest.fixture

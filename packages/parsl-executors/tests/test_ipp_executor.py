@@ -9,7 +9,7 @@ import time
 
 import cloudpickle
 import pytest
-from conftest import alive, wait_gone
+from ipp_test_support import alive, wait_gone
 
 from parsl.app.bash import BashCall
 from parsl.app.errors import AppTimeout, BashExitFailure, RemoteExceptionWrapper

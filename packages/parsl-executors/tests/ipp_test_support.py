@@ -1,5 +1,6 @@
-"""A minimal real ExecutionProvider for the executor's own tests: each block is a bash
-process group on this machine running the command ``blocksize`` times in parallel.
+"""Support for the executor's own tests: process accounting, and a minimal real
+ExecutionProvider whose blocks are bash process groups on this machine running the command
+``blocksize`` times in parallel.
 
 It exists so that parsl-executors can be tested without libsubmit installed (plugins do not
 depend on each other); the end-to-end tests under tests-integration use libsubmit's Local
@@ -11,6 +12,7 @@ import itertools
 import os
 import signal
 import subprocess
+import time
 from typing import Sequence
 
 from parsl.interfaces import ExecutionProvider, JobState
@@ -72,3 +74,23 @@ class ProcessBlocks(ExecutionProvider):
 
     def close(self) -> None:
         self.cancel([j for j, p in self.procs.items() if p.poll() is None])
+
+
+def alive(pid: int) -> bool:
+    """True if ``pid`` runs (a zombie counts as gone)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_gone(pids: list[int], timeout: float = 15.0) -> list[int]:
+    """The pids still alive after waiting up to ``timeout`` seconds for them to end."""
+    deadline = time.monotonic() + timeout
+    left = [p for p in pids if alive(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [p for p in left if alive(p)]
+    return left
