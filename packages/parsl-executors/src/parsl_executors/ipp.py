@@ -361,7 +361,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
         ename = getattr(exc, "ename", "")
-        if isinstance(exc, self._error_types) or ename in ("EngineError", "TaskAborted"):
+        if isinstance(exc, self._error_types) or ename == "EngineError":
             meta = getattr(ar, "metadata", None) or {}
             eid = meta.get("engine_id")
             info = self.engines.get(eid) if eid is not None else None
