@@ -179,6 +179,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control
         self.engine_nanny = engine_nanny
+        #: missed controller heartbeats after which an engine stops itself (~1.5 s each), so
+        #: engines do not outlive a controller that is gone
+        self.controller_misses = 10
         if isinstance(controller, Controller):
             self.controller: Controller | None = controller
         elif controller is not None:
@@ -282,7 +285,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         script = (
             f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
             f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
-            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny}"
+            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny} "
+            f"--IPEngine.max_heartbeat_misses={self.controller_misses}"
         )
         inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
         if container_image:

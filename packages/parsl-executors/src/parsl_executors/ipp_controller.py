@@ -119,6 +119,8 @@ class Controller:
             except FileNotFoundError:
                 pass
         cmd = [
+            # the guard ends the controller if this process dies without cleaning up
+            sys.executable, "-m", "parsl_executors.ipp_guard", str(os.getpid()), "--",
             sys.executable, "-m", "ipyparallel.controller",
             f"--ip={self.public_ip}",
             f"--profile-dir={self.profile_dir}",
