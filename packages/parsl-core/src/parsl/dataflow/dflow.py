@@ -333,7 +333,7 @@ class DataFlowKernel:
                 ex.shutdown()
             except Exception:
                 logger.exception("shutting down executor %s failed", ex.label)
-        if self._data_manager is not None and hasattr(self._data_manager, "shutdown"):
+        if self._data_manager is not None:
             self._data_manager.shutdown()
         failed = peek_count(self._failed)
         logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
