@@ -12,7 +12,7 @@ import pytest
 from ipp_test_support import alive, wait_gone
 
 from parsl.app.bash import BashCall
-from parsl.app.errors import AppTimeout, BashExitFailure, RemoteExceptionWrapper
+from parsl.app.errors import AppTimeout, BashExitFailure
 from parsl.app.walltime import TimedCall
 from parsl.data_provider.files import File
 from parsl.executors.errors import ExecutorShutdown
@@ -60,11 +60,9 @@ def test_python_tasks_run_on_engines(make_ipp, tmp_path) -> None:
 
 def test_exceptions_travel_as_data_with_the_remote_traceback(make_ipp) -> None:
     ex = make_ipp()
-    w = ex.submit(fail, "nope").result(timeout=60)
-    assert isinstance(w, RemoteExceptionWrapper)
-    e = w.get_exception()
+    e = ex.submit(fail, "nope").exception(timeout=60)
     assert isinstance(e, KeyError) and e.args == ("nope",)
-    assert "in fail" in str(e.__cause__)
+    assert "in fail" in str(e.__cause__)  # the engine's traceback
 
 
 def test_bash_timed_calls_and_files(make_ipp, tmp_path) -> None:
@@ -74,10 +72,10 @@ def test_bash_timed_calls_and_files(make_ipp, tmp_path) -> None:
     assert ex.submit(call, 7, stdout=str(out)).result(timeout=60) == 0
     lines = out.read_text().split()
     assert lines[:2] == ["value", "7"] and int(lines[2]) != os.getpid()
-    bad = ex.submit(BashCall(lambda: "exit 3", "bad", None, {})).result(timeout=30)
-    assert isinstance(bad.get_exception(), BashExitFailure) and bad.get_exception().exitcode == 3
-    slow = ex.submit(TimedCall(nap, 0.3, "nap"), 5).result(timeout=30)
-    assert isinstance(slow.get_exception(), AppTimeout)
+    bad = ex.submit(BashCall(lambda: "exit 3", "bad", None, {})).exception(timeout=30)
+    assert isinstance(bad, BashExitFailure) and bad.exitcode == 3
+    slow = ex.submit(TimedCall(nap, 0.3, "nap"), 5).exception(timeout=30)
+    assert isinstance(slow, AppTimeout)
     (tmp_path / "in.txt").write_text("data")
     assert ex.submit(read, File(str(tmp_path / "in.txt"))).result(timeout=30) == ("File", "data")
 

@@ -33,6 +33,7 @@ from typing import Any, Callable, Mapping
 import cloudpickle
 
 from parsl import plugins
+from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
 from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor
@@ -345,7 +346,11 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             exc = e
         if exc is None:
             if self._settled(tid):
-                fut.set_result(result)
+                if isinstance(result, RemoteExceptionWrapper):
+                    # the task's own exception, its remote traceback chained as __cause__
+                    fut.set_exception(result.get_exception())
+                else:
+                    fut.set_result(result)
             return
         err = self._translate(exc, ar)
         # an engine this executor released itself (scale_in) is not the task's fault: send
