@@ -108,9 +108,11 @@ def test_multi_site_typed_equivalent(tmp_path) -> None:
     from parsl.interfaces import BlockShape
     from parsl_executors import IPyParallelExecutor
 
-    shape = BlockShape(nodes_per_block=1, tasks_per_node=1, walltime="00:05:00", init_blocks=1, min_blocks=0, max_blocks=1)
-    provider = Local(channel=LocalChannel(scriptDir=str(tmp_path / ".scripts")), tasks_per_node=1, init_blocks=1, min_blocks=0, max_blocks=1)
-    cfg = Config(executors=[ThreadPoolExecutor(max_workers=4, label="Local_Threads"), IPyParallelExecutor(provider, label="Local_IPP", shape=shape)])
+    # the block bounds are stated once, on the provider; the executor reads provider.shape
+    provider = Local(channel=LocalChannel(scriptDir=str(tmp_path / ".scripts")), tasks_per_node=1, init_blocks=1, min_blocks=0, max_blocks=1, walltime="00:05:00")
+    ipp = IPyParallelExecutor(provider, label="Local_IPP")
+    assert ipp.shape == BlockShape(tasks_per_node=1, walltime="00:05:00", init_blocks=1, min_blocks=0, max_blocks=1, parallelism=ipp.shape.parallelism)
+    cfg = Config(executors=[ThreadPoolExecutor(max_workers=4, label="Local_Threads"), ipp])
 
     @python_app(executors=["Local_IPP"])
     def remote():

@@ -120,7 +120,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         config: a 0.5.0 site dict (``site``, ``execution.block``, ``execution.container``).
         label: the site name apps refer to.
         shape: block shape and bounds (``taskBlocks`` engines per block, min/init/max
-            blocks, parallelism).
+            blocks, parallelism); default: the provider's ``shape``.
         container_image: run each engine in this docker image (host network, the engine and
             run directories mounted; the image needs ``parsl-executors[ipp]``).
         engine_command: how to start an engine on the node (default: this interpreter's
@@ -174,7 +174,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.engine_command = engine_command or (
             "python3 -m ipyparallel.engine" if container_image else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
         )
-        self.shape = shape or BlockShape()
+        # the provider's blocks decide the shape, unless it is given here explicitly
+        self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold

@@ -93,7 +93,14 @@ def parse_walltime(walltime: str) -> int:
 
 
 class ExecutionProvider(ABC):
-    """Define the strict interface for all Execution Providers."""
+    """Define the strict interface for all Execution Providers.
+
+    ``shape`` is the shape of the provider's blocks and the bounds on how many there may be
+    (``taskBlocks``, ``nodes``, ``initBlocks``/``minBlocks``/``maxBlocks``, ``parallelism``);
+    executors that scale read it from here, so a typed config states it once, on the provider.
+    """
+
+    shape: BlockShape = BlockShape()
 
     @abstractmethod
     def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
