@@ -64,3 +64,4 @@ def pids_of_engines(ex: Any) -> dict[int, int]:
 
 
 __all__ = ["config", "descendants", "ipp_site", "os", "pids_of_engines", "require_ipp_stack", "wait_gone", "wait_until"]
+

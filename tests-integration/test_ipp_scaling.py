@@ -9,23 +9,9 @@ import threading
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ipp_helpers import config, descendants, ipp_site, require_ipp_stack, wait_gone, wait_until
+from ipp_helpers import config, descendants, ipp_site, wait_gone, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _stack(tmp_path, monkeypatch):
-    require_ipp_stack()
-    monkeypatch.chdir(tmp_path)
-    yield
-    import parsl
-    from parsl.dataflow import loader
-
-    k = loader.current_or_none()
-    if k is not None:
-        k.cleanup()
-    parsl.clear()
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("ipp_stack")]
 
 
 def test_blocks_grow_to_max_and_shrink_to_min_after_idle() -> None:

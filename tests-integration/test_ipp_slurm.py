@@ -12,7 +12,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ipp_helpers import config, require_ipp_stack, wait_gone, wait_until
+from ipp_helpers import config, wait_gone, wait_until
 
 
 def _slurm_missing() -> str | None:
@@ -31,24 +31,14 @@ def _slurm_missing() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("ipp_stack")]
 
 
 @pytest.fixture(autouse=True)
-def _stack(tmp_path, monkeypatch):
+def _slurm_up() -> None:
     why = _slurm_missing()  # asked when the test runs: the shared Slurm service may come and go
     if why:
         pytest.skip(why)
-    require_ipp_stack()
-    monkeypatch.chdir(tmp_path)
-    yield
-    import parsl
-    from parsl.dataflow import loader
-
-    k = loader.current_or_none()
-    if k is not None:
-        k.cleanup()
-    parsl.clear()
 
 
 def _squeue_jobs(name_part: str) -> list[str]:

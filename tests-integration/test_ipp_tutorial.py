@@ -9,23 +9,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ipp_helpers import descendants, require_ipp_stack, wait_gone
+from ipp_helpers import descendants, wait_gone
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _stack(tmp_path, monkeypatch):
-    require_ipp_stack()
-    monkeypatch.chdir(tmp_path)
-    yield
-    import parsl
-    from parsl.dataflow import loader
-
-    k = loader.current_or_none()
-    if k is not None:
-        k.cleanup()
-    parsl.clear()
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("ipp_stack")]
 
 
 MULTI_SITE = {
