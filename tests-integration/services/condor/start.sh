@@ -21,7 +21,10 @@ install -d -m 1777 "$SHARE"
 # the Debian mirror the host already uses
 mirror=$(awk '/^URIs:/ && /debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+if [ -z "$mirror" ]; then
+  echo "condor: no Debian mirror found in the host's apt sources (needed to debootstrap the trixie chroot)" >&2
+  exit 1
+fi
 
 if ! command -v debootstrap >/dev/null; then
   apt-get update -qq
