@@ -101,3 +101,41 @@ def test_remote_scheme_without_a_staging_plugin_says_what_to_install(dfk, no_plu
 
     with pytest.raises(PluginNotFound, match=r"pip install 'parsl-data\[globus\]'"):
         File("globus://ep/x.txt").stage_in()
+
+
+def test_remote_inputs_are_staged_before_the_app_runs(dfk, tmp_path):
+    """A staging plugin registered for the 'vault' scheme copies files out of a local
+    directory standing in for remote storage; an app given a vault:// File as input runs on
+    the staged local copy."""
+    import shutil
+
+    from parsl import plugins
+    from parsl.interfaces import Staging
+
+    store = tmp_path / "vault-store"
+    store.mkdir()
+    (store / "data.txt").write_text("remote bytes\n")
+    staged_calls = []
+
+    class VaultStaging(Staging):
+        schemes = ("vault",)
+
+        def stage_in(self, file, working_dir):
+            dest = os.path.join(working_dir or ".", file.filename)
+            shutil.copy(store / file.path.lstrip("/"), dest)
+            staged_calls.append(file.url)
+            return file.with_local_path(dest)
+
+    plugins.register("staging", "vault", VaultStaging)
+    try:
+
+        @App("python", dfk)
+        def read(inputs=()):
+            with open(inputs[0]) as f:
+                return f.read(), inputs[0].local_path
+
+        content, local = read(inputs=[File("vault://bucket/data.txt")]).result(timeout=10)
+        assert content == "remote bytes\n" and local == "./data.txt"
+        assert staged_calls == ["vault://bucket/data.txt"]
+    finally:
+        plugins.unregister("staging", "vault")

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..app.futures import DataFuture
 from ..dataflow.lean_future import LeanFuture
@@ -73,6 +74,19 @@ class DataManager:
         df = DataFuture(self._run(staging.stage_in, file, working_dir), file, take_parent_file=True)
         self.set_data_future(file, df, site)
         return df
+
+    def stage_inputs(self, inputs: Sequence[Any], found: list[Future[Any]]) -> list[Any]:
+        """``inputs`` with each remote File replaced by the DataFuture of its staged copy;
+        those DataFutures are appended to ``found`` (the task's dependencies)."""
+        staged: list[Any] = []
+        for item in inputs:
+            if isinstance(item, File) and item.is_remote:
+                df = self.stage_in(item, None)
+                found.append(df)
+                staged.append(df)
+            else:
+                staged.append(item)
+        return staged
 
     def stage_out(self, file: File, site: str | None = None) -> DataFuture:
         """Transport a locally produced ``file`` to where its URL points."""

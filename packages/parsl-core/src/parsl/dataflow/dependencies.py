@@ -13,17 +13,14 @@ _ATOMS = frozenset({int, float, str, bytes, bool, type(None), complex})
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
 
-def scan(value: Any, found: list[Future[Any]]) -> bool:
-    """Append every future inside ``value`` to ``found``; return True if one sat inside a
-    container (so the container must be rebuilt before the call)."""
-    t = type(value)
-    if t in _ATOMS:
-        return False
+def scan(value: Any, found: list[Future[Any]]) -> None:
+    """Append every future inside ``value`` (itself, or nested in containers) to ``found``."""
+    if type(value) in _ATOMS:
+        return
     if isinstance(value, Future):
         found.append(value)
-        return False
+        return
     if isinstance(value, _CONTAINERS):
-        before = len(found)
         items = value.values() if isinstance(value, dict) else value
         for item in items:
             if type(item) in _ATOMS:
@@ -32,8 +29,6 @@ def scan(value: Any, found: list[Future[Any]]) -> bool:
                 found.append(item)
             elif isinstance(item, _CONTAINERS):
                 scan(item, found)
-        return len(found) > before
-    return False
 
 
 def resolve(value: Any) -> Any:

@@ -266,22 +266,21 @@ class DataFlowKernel:
             kind == "join",
         )
         found: list[concurrent.futures.Future[Any]] = []
-        nested = False
         for a in args:
             if type(a) not in _ATOMS:
-                nested = scan(a, found) or nested
+                scan(a, found)
         for v in kwargs.values():
             if type(v) not in _ATOMS:
-                nested = scan(v, found) or nested
+                scan(v, found)
         inputs = kwargs.get("inputs")
-        if inputs and self._has_remote_files(inputs):
-            nested = self._stage_inputs(record, found) or nested
+        if inputs and isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.is_remote for i in inputs):
+            # remote files are staged in first: the task waits for their DataFutures
+            record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
         self._tasks[tid] = record
         if self._debug:
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
             record.depends = found
-            record.has_nested = nested
             record.pending = len(found) + 1
             cb = partial(self._dep_done, record)
             for f in found:
@@ -574,22 +573,6 @@ class DataFlowKernel:
                     self._internal = new
                 ex = self._internal
         return ex
-
-    def _has_remote_files(self, inputs: Any) -> bool:
-        return isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.scheme != "file" for i in inputs)
-
-    def _stage_inputs(self, record: TaskRecord, found: list[concurrent.futures.Future[Any]]) -> bool:
-        """Replace remote Files in ``inputs`` by DataFutures of their staged copies."""
-        staged = []
-        for item in record.kwargs["inputs"]:
-            if isinstance(item, File) and item.scheme != "file":
-                df = self.data_manager.stage_in(item, None)
-                found.append(df)
-                staged.append(df)
-            else:
-                staged.append(item)
-        record.kwargs = {**record.kwargs, "inputs": staged}
-        return True
 
     def _atexit(self) -> None:
         from ..app.bash import kill_running

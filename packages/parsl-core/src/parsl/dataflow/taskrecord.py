@@ -25,7 +25,6 @@ class TaskRecord:
         "fn_hash",
         "func",
         "func_name",
-        "has_nested",
         "id",
         "ignore_for_cache",
         "join",
@@ -68,7 +67,6 @@ class TaskRecord:
         self.join = join
         self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
-        self.has_nested = False
 
     def on(self, event: Event) -> States:
         """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
