@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 from .config import CHECKPOINT_MODES, Config
 from .errors import ConfigurationError, PluginError
 from .interfaces import BlockShape, ParslExecutor, parse_walltime
-from .interfaces.site import BlockSpec, SiteSpec
+from .interfaces.site import BlockSpec, SiteSpec, reject_unknown_keys
 
 TOP_KEYS = {"sites", "globals", "controller"}
 SITE_KEYS = {"site", "auth", "execution", "data"}
@@ -55,19 +55,7 @@ def _describe(v: Any) -> str:
 
 
 def _check_keys(d: Mapping[str, Any], allowed: set[str], path: str) -> None:
-    unknown = sorted(k for k in d if k not in allowed)
-    if unknown:
-        import difflib
-
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(str(k), sorted(allowed), n=1)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        where = f"{path}." if path else ""
-        raise ConfigurationError(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; allowed: {', '.join(sorted(allowed))}",
-            f"{where}{unknown[0]}",
-        )
+    reject_unknown_keys(d, allowed, path)
 
 
 def _get(d: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: str, default: Any = None, required: bool = False, allow_none: bool = False) -> Any:

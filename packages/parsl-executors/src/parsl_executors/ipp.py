@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Mapping
 
@@ -36,11 +35,12 @@ from parsl import plugins
 from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor
 from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
 from .ipp_controller import Controller
+from .ipp_records import EngineInfo, _Block, site_options
 from .ipp_worker import identity, run_task
 from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
 
@@ -48,52 +48,6 @@ logger = logging.getLogger(__name__)
 
 _ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
-
-
-@dataclass
-class EngineInfo:
-    """An engine the executor has seen register."""
-
-    engine_id: int
-    host: str | None = None
-    pid: int | None = None
-    block: str | None = None
-    uuid: str | None = None
-
-
-@dataclass
-class _Block:
-    block_id: str
-    job_id: str
-    state: JobState = JobState.PENDING
-
-
-#: ``execution.options`` keys a 0.5.0 site may give this executor, with their types
-SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
-    "engine_dir": str,
-    "engine_command": str,
-    "engine_nanny": bool,
-    "max_idletime": (int, float),
-    "strategy_interval": (int, float),
-    "strategy_threshold": int,
-    "flow_control": bool,
-}
-
-
-def _site_options(site: SiteSpec) -> dict[str, Any]:
-    options = dict(site.execution.get("options") or {})
-    where = f"{site.path}.execution.options"
-    for key, value in options.items():
-        kind = SITE_OPTIONS.get(key)
-        if kind is None:
-            import difflib
-
-            close = difflib.get_close_matches(key, sorted(SITE_OPTIONS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigurationError(f"unknown option {key!r} for the ipp executor{hint}; it takes: {', '.join(sorted(SITE_OPTIONS))}", f"{where}.{key}")
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise ConfigurationError(f"expected {kind if isinstance(kind, type) else ' or '.join(k.__name__ for k in kind)}, got {value!r}", f"{where}.{key}")
-    return options
 
 
 def _ipp() -> Any:
@@ -232,7 +186,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             label=site.name,
             shape=site.block.shape,
             container_image=(site.container or {}).get("image"),
-            **_site_options(site),
+            **site_options(site),
         )
 
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Mapping, TypeVar
 
 from parsl import plugins
 from parsl.errors import ConfigurationError, PluginError
-from parsl.interfaces import BlockShape, Channel, ExecutionProvider, Launcher, SiteSpec
+from parsl.interfaces import BlockShape, Channel, ExecutionProvider, Launcher, SiteSpec, reject_unknown_keys
 
 from ..channels.local.local import LocalChannel
 
@@ -127,15 +127,13 @@ class BlockProvider(ExecutionProvider):
             # execution.options belongs to the executor; the provider's are block.options
             options.update(site.block.options)
         options.update(kwargs)
-        unknown = sorted(set(options) - self.option_names)
-        if unknown:
-            import difflib
-
-            known = self.option_names if site else self.option_names | set(_SHAPE_FIELDS)
-            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            allowed = ", ".join(sorted(self.option_names)) or "none"
-            raise ConfigurationError(f"unknown option {unknown[0]!r} for the {self.name} provider (it takes: {allowed}){hint}", f"{options_path}.{unknown[0]}")
+        reject_unknown_keys(
+            options,
+            self.option_names,
+            options_path,
+            owner=f"the {self.name} provider",
+            suggest_from=self.option_names if site else self.option_names | set(_SHAPE_FIELDS),
+        )
         for key, value in options.items():
             if value is not None and not isinstance(value, str):
                 raise ConfigurationError(f"expected a string, got {type(value).__name__} {value!r}", f"{options_path}.{key}")

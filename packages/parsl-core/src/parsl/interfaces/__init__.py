@@ -8,7 +8,7 @@ from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
-from .site import BlockSpec, SiteSpec, site_from_dict
+from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "SiteSpec",
     "Staging",
     "parse_walltime",
+    "reject_unknown_keys",
     "site_from_dict",
 ]

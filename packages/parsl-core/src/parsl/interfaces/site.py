@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from .provider import BlockShape
 
@@ -45,3 +45,27 @@ def site_from_dict(raw: Mapping[str, Any], path: str = "sites[0]") -> SiteSpec:
     from ..config_dict import site_from_dict as _validate
 
     return _validate(raw, path)
+
+
+def reject_unknown_keys(
+    keys: Iterable[str],
+    allowed: Collection[str],
+    where: str,
+    owner: str = "",
+    suggest_from: Collection[str] | None = None,
+) -> None:
+    """Raise a ConfigurationError naming the first key not in ``allowed`` (path
+    ``where.<key>``), with a "did you mean" taken from ``suggest_from`` (default ``allowed``)
+    and the list of what is allowed. Shared by dict configs, providers and executors."""
+    unknown = sorted(str(k) for k in keys if k not in allowed)
+    if not unknown:
+        return
+    import difflib
+
+    from ..errors import ConfigurationError
+
+    key = unknown[0]
+    close = difflib.get_close_matches(key, sorted(suggest_from if suggest_from is not None else allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    subject = f"unknown key {key!r}" + (f" for {owner}" if owner else "")
+    raise ConfigurationError(f"{subject}{hint}; allowed: {', '.join(sorted(allowed)) or 'none'}", f"{where}.{key}" if where else key)
