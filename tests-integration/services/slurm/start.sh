@@ -14,7 +14,10 @@ apt_updated=0
 apt_update_once() { [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }; }
 
 need_pkgs=""
-for p in slurmctld slurmd slurm-client munge; do
+want="slurmctld slurmd slurm-client munge"
+# the Torque wrappers are Perl scripts that need Slurm's Perl modules
+[ "${SLURM_TORQUE:-1}" = 1 ] && want="$want libslurm-perl libslurmdb-perl libswitch-perl"
+for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need_pkgs="$need_pkgs $p"
 done
 if [ -n "$need_pkgs" ]; then
@@ -26,7 +29,6 @@ fi
 
 if [ "${SLURM_TORQUE:-1}" = 1 ] && [ ! -x /opt/parsl-slurm-torque/usr/bin/qsub ]; then
   apt_update_once
-  apt-get install -y -qq --no-install-recommends libslurm-perl libslurmdb-perl libswitch-perl >/dev/null
   dl=$(mktemp -d); chmod 0777 "$dl"
   (cd "$dl" && apt-get download -qq slurm-wlm-torque >/dev/null)
   dpkg-deb -x "$dl"/slurm-wlm-torque_*.deb /opt/parsl-slurm-torque
