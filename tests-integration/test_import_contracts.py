@@ -30,8 +30,6 @@ def imported_top_levels(path: Path) -> set[str]:
     return names
 
 
-
-
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_package_imports_respect_the_boundaries(package):
     forbidden = PLUGINS if package == "parsl" else PLUGINS - {package}
