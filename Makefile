@@ -9,7 +9,7 @@ PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit pack
 EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions clean
+.PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions bump clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -59,6 +59,13 @@ build: venv ## build every wheel with poetry-core and check their metadata
 
 check-versions: ## every sibling requirement is satisfied by the sibling in the checkout
 	$(PYTHON) scripts/check_versions.py
+
+bump: venv ## bump one package's version with poetry: make bump PKG=libsubmit PART=minor (then write its CHANGELOG entry)
+	@test -n "$(PKG)" && test -d packages/$(PKG) || { echo "usage: make bump PKG=<one of: $(notdir $(PACKAGES))> PART=patch|minor|major"; exit 2; }
+	@$(VENV)/bin/poetry --version >/dev/null 2>&1 || $(PIP) install poetry
+	cd packages/$(PKG) && ../../$(VENV)/bin/poetry version $(or $(PART),patch)
+	$(PY) scripts/check_versions.py || echo "siblings' version ranges no longer admit the new $(PKG) version: update them"
+	@echo "now add a '## <new version>' entry to packages/$(PKG)/CHANGELOG.md"
 
 clean: ## remove the venv, builds and run directories
 	rm -rf $(VENV) dist runinfo examples/runinfo
