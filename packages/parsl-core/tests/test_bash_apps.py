@@ -147,3 +147,28 @@ def test_modern_bash_app_and_dependency_on_data_future(dfk):
     c = copy(inputs=[w.outputs[0]], outputs=["b.txt"])
     assert c.result() == 0
     assert open(c.outputs[0].result()).read() == "hello\n"
+
+
+@pytest.mark.parametrize("cmd, code", [("exit 15", 15), ("/dev/null", 126), ("echo $((5/0))", 1)])
+def test_more_exit_codes(dfk, cmd, code):
+    @App("bash", dfk)
+    def run(c):
+        return c
+
+    with pytest.raises(BashExitFailure) as ei:
+        run(cmd).result()
+    assert ei.value.exitcode == code
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [123, ("out.txt", "x"), ("out.txt", "w", "extra"), (5, "w"), "", b"\x00bad"],
+    ids=["int", "bad-mode", "3-tuple", "int-path", "empty", "nul-bytes"],
+)
+def test_malformed_stream_specs_are_bad_std_stream_file(dfk, spec):
+    @App("bash", dfk)
+    def echo(stdout=None):
+        return "echo hi"
+
+    with pytest.raises(BadStdStreamFile):
+        echo(stdout=spec).result()

@@ -61,7 +61,7 @@ def _open_stream(spec: Any, what: str) -> IO[bytes] | None:
         raise BadStdStreamFile(spec, ValueError(f"empty {what} path"))
     try:
         return open(path, mode + "b")
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: an embedded NUL byte
         raise BadStdStreamFile(path, e) from None
 
 
