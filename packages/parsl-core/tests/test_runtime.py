@@ -157,3 +157,26 @@ def test_remote_exception_wrapper_chains_the_remote_traceback():
         w = RemoteExceptionWrapper(*_sys.exc_info())
     exc = w.get_exception()
     assert isinstance(exc, KeyError) and "raise KeyError" in str(exc.__cause__)
+
+
+def test_debug_logging_turned_on_after_the_kernel_started(tmp_path):
+    """A notebook user may call set_file_logger/set_stream_logger after building the kernel:
+    per-task lines then appear."""
+    import parsl
+    from parsl import App, DataFlowKernel
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(1)])
+    handler = parsl.set_file_logger(str(tmp_path / "debug.log"), level=logging.DEBUG)
+    try:
+
+        @App("python", dfk)
+        def f():
+            return 1
+
+        assert f().result() == 1
+    finally:
+        logging.getLogger("parsl").removeHandler(handler)
+        handler.close()
+        logging.getLogger("parsl").setLevel(logging.WARNING)
+        dfk.cleanup()
+    assert "task 0 f submitted with 0 dependencies" in (tmp_path / "debug.log").read_text()

@@ -91,6 +91,10 @@ class AppBase:
 
         return current_dfk()
 
+    def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        """The stdout and stderr a call redirects to (bash apps only)."""
+        return None, None
+
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
         return self._dfk().submit_app(self, args, kwargs)
 
@@ -120,7 +124,12 @@ class BashApp(AppBase):
                     defaults[name] = p.default
         except (TypeError, ValueError):
             pass
+        self._defaults = defaults
         return BashCall(self.func, self.func_name, self.walltime, defaults)
+
+    def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        defaults = self._defaults
+        return kwargs.get("stdout", defaults.get("stdout")), kwargs.get("stderr", defaults.get("stderr"))
 
 
 class JoinApp(AppBase):

@@ -120,7 +120,6 @@ class DataFlowKernel:
             os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
         self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
-        self._debug = logger.isEnabledFor(logging.DEBUG)
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
@@ -246,8 +245,7 @@ class DataFlowKernel:
         fu = AppFuture(tid=tid)
         kind = app.kind
         if kind == "bash":
-            fu.stdout = kwargs.get("stdout", app.executable.defaults.get("stdout"))  # type: ignore[attr-defined]
-            fu.stderr = kwargs.get("stderr", app.executable.defaults.get("stderr"))  # type: ignore[attr-defined]
+            fu.stdout, fu.stderr = app.std_streams(kwargs)
         outputs = kwargs.get("outputs")
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
@@ -277,7 +275,7 @@ class DataFlowKernel:
             # remote files are staged in first: the task waits for their DataFutures
             record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
         self._tasks[tid] = record
-        if self._debug:
+        if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
             record.depends = found
@@ -418,7 +416,7 @@ class DataFlowKernel:
                     return
                 if hit is not None:
                     record.on(Event.memo_hit)
-                    if self._debug:
+                    if logger.isEnabledFor(logging.DEBUG):
                         logger.debug("task %d %s: cache hit", record.id, record.func_name)
                     self._finish(record, result=hit.value)
                     return
@@ -468,7 +466,7 @@ class DataFlowKernel:
                 self._send(record)
                 return
             record.on(Event.fail)
-            if self._debug:
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("task %d %s failed: %r", record.id, record.func_name, exc)
             self._finish(record, exc=exc)
             return
