@@ -103,9 +103,15 @@ class ClusterProvider(BlockProvider):
     def parse_submit_output(self, stdout: str) -> str:
         """The job id in the submit command's output."""
 
-    @abstractmethod
+    #: the shell command that lists the jobs' states (all of them: naming ids makes some
+    #: schedulers fail on ids they have already forgotten)
+    status_listing: ClassVar[str]
+    #: the scheduler's cancel command; the job ids are appended, shell-quoted
+    cancel_tool: ClassVar[str]
+
     def status_command(self, job_ids: Sequence[str]) -> str:
         """The shell command that lists the state of (at least) ``job_ids``."""
+        return self.status_listing
 
     @abstractmethod
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
@@ -116,9 +122,9 @@ class ClusterProvider(BlockProvider):
         override this)."""
         return seen.get(job_id)
 
-    @abstractmethod
     def cancel_command(self, job_ids: Sequence[str]) -> str:
         """The shell command that cancels ``job_ids``."""
+        return " ".join([self.cancel_tool, *(shlex.quote(j) for j in job_ids)])
 
     # ---- the life-cycle ---------------------------------------------------------------------
     def option(self, key: str, default: str | None = None) -> str | None:

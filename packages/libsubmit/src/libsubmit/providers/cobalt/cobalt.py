@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from string import Template
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from parsl.interfaces import JobState
 
@@ -44,6 +44,8 @@ class Cobalt(ClusterProvider):
 
     name: ClassVar[str] = "cobalt"
     option_names: ClassVar[frozenset[str]] = frozenset({"account", "queue", "overrides"})
+    status_listing: ClassVar[str] = "qstat"
+    cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "cobalt"
 
     def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
@@ -71,9 +73,6 @@ class Cobalt(ClusterProvider):
             raise ExecutionProviderException(f"cobalt: could not find a job id in qsub's output {stdout!r}")
         return words[-1]
 
-    def status_command(self, job_ids: Sequence[str]) -> str:
-        return "qstat"
-
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         seen: dict[str, JobState] = {}
         for line in stdout.splitlines():
@@ -82,5 +81,3 @@ class Cobalt(ClusterProvider):
                 seen[parts[0]] = STATES.get(parts[4].lower(), JobState.UNKNOWN)
         return seen
 
-    def cancel_command(self, job_ids: Sequence[str]) -> str:
-        return "qdel " + " ".join(shlex.quote(j) for j in job_ids)

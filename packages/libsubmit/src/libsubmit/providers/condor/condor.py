@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from string import Template
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from parsl.errors import ConfigurationError
 from parsl.interfaces import JobState
@@ -65,6 +65,8 @@ class Condor(ClusterProvider):
 
     name: ClassVar[str] = "condor"
     option_names: ClassVar[frozenset[str]] = frozenset({"project", "requirements", "workerSetup", "overrides"})
+    status_listing: ClassVar[str] = "condor_q -af:j JobStatus ExitCode"
+    cancel_tool: ClassVar[str] = "condor_rm"
     script_extension: ClassVar[str] = "condor"
 
     def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
@@ -100,9 +102,6 @@ class Condor(ClusterProvider):
             raise ExecutionProviderException(f"condor: could not find a cluster id in condor_submit's output {stdout!r}")
         return m.group(1)
 
-    def status_command(self, job_ids: Sequence[str]) -> str:
-        return "condor_q -af:j JobStatus ExitCode"
-
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         seen: dict[str, JobState] = {}
         for line in stdout.splitlines():
@@ -114,5 +113,3 @@ class Condor(ClusterProvider):
                 seen[parts[0].split(".")[0]] = state
         return seen
 
-    def cancel_command(self, job_ids: Sequence[str]) -> str:
-        return "condor_rm " + " ".join(shlex.quote(j) for j in job_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from string import Template
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from parsl.interfaces import JobState
 
@@ -49,6 +49,8 @@ class GridEngine(ClusterProvider):
 
     name: ClassVar[str] = "gridengine"
     option_names: ClassVar[frozenset[str]] = frozenset({"queue", "project", "pe", "overrides"})
+    status_listing: ClassVar[str] = "qstat"
+    cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "sge"
 
     def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
@@ -82,9 +84,6 @@ class GridEngine(ClusterProvider):
             raise ExecutionProviderException(f"gridengine: could not find a job id in qsub's output {stdout!r}")
         return words[-1].split(".")[0]  # array jobs print "12.1-4:1"
 
-    def status_command(self, job_ids: Sequence[str]) -> str:
-        return "qstat"
-
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         seen: dict[str, JobState] = {}
         for line in stdout.splitlines():
@@ -93,5 +92,3 @@ class GridEngine(ClusterProvider):
                 seen[parts[0]] = _state(parts[4])
         return seen
 
-    def cancel_command(self, job_ids: Sequence[str]) -> str:
-        return "qdel " + " ".join(shlex.quote(j) for j in job_ids)

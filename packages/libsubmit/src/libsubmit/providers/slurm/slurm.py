@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 from string import Template
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from parsl.interfaces import JobState
 
@@ -62,6 +62,10 @@ class Slurm(ClusterProvider):
 
     name: ClassVar[str] = "slurm"
     option_names: ClassVar[frozenset[str]] = frozenset({"partition", "account", "overrides"})
+    # --states=all keeps finished jobs listed (for MinJobAge); --me avoids failing on ids
+    # that Slurm has already forgotten
+    status_listing: ClassVar[str] = "squeue --noheader --me --states=all --format='%i %t'"
+    cancel_tool: ClassVar[str] = "scancel"
     default_launcher: ClassVar[str] = "srun"
     script_extension: ClassVar[str] = "submit"
 
@@ -95,11 +99,6 @@ class Slurm(ClusterProvider):
             raise ExecutionProviderException(f"slurm: could not find a job id in sbatch's output {stdout!r}")
         return words[-1]
 
-    def status_command(self, job_ids: Sequence[str]) -> str:
-        # --states=all keeps finished jobs listed (for MinJobAge); --me avoids failing on ids
-        # that Slurm has already forgotten
-        return "squeue --noheader --me --states=all --format='%i %t'"
-
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         seen: dict[str, JobState] = {}
         for line in stdout.splitlines():
@@ -108,5 +107,3 @@ class Slurm(ClusterProvider):
                 seen[parts[0]] = STATES.get(parts[1], JobState.UNKNOWN)
         return seen
 
-    def cancel_command(self, job_ids: Sequence[str]) -> str:
-        return "scancel " + " ".join(shlex.quote(j) for j in job_ids)

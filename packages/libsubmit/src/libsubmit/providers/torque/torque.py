@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import shlex
 from string import Template
-from typing import ClassVar, Mapping, Sequence
+from typing import ClassVar, Mapping
 
 from parsl.interfaces import JobState
 
@@ -50,6 +50,8 @@ class Torque(ClusterProvider):
 
     name: ClassVar[str] = "torque"
     option_names: ClassVar[frozenset[str]] = frozenset({"account", "queue", "overrides"})
+    status_listing: ClassVar[str] = "qstat"
+    cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "pbs"
 
     def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
@@ -81,10 +83,6 @@ class Torque(ClusterProvider):
             raise ExecutionProviderException(f"torque: could not find a job id in qsub's output {stdout!r}")
         return words[-1]
 
-    def status_command(self, job_ids: Sequence[str]) -> str:
-        # all jobs: naming ids makes qstat fail on any it has forgotten
-        return "qstat"
-
     def parse_status_output(self, stdout: str) -> dict[str, JobState]:
         seen: dict[str, JobState] = {}
         for line in stdout.splitlines():
@@ -99,5 +97,3 @@ class Torque(ClusterProvider):
     def find_state(self, seen: Mapping[str, JobState], job_id: str) -> JobState | None:
         return seen.get(job_id) or seen.get(job_id.split(".")[0])
 
-    def cancel_command(self, job_ids: Sequence[str]) -> str:
-        return "qdel " + " ".join(shlex.quote(j) for j in job_ids)
