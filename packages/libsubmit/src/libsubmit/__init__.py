@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.4.0"
-
 _LAZY = {
     "Local": "libsubmit.providers.local.local",
     "Slurm": "libsubmit.providers.slurm.slurm",
@@ -25,6 +23,10 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source of truth: the distribution's metadata
+        from importlib import metadata
+
+        return metadata.version("libsubmit")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import subprocess
 import sys
@@ -25,6 +26,11 @@ class DistributionConformance:
         project = tomllib.loads(self.pyproject.read_text())["project"]
         assert importlib.metadata.version(self.distribution) == project["version"]
         assert any(r.startswith("parsl-core") and ">=" in r and "<" in r for r in project["dependencies"])
+
+    def test_a_declared_version_attribute_matches_the_metadata(self) -> None:
+        module = importlib.import_module(self.import_name)
+        version = getattr(module, "__version__", None)
+        assert version in (None, importlib.metadata.version(self.distribution))
 
     def test_import_starts_nothing_and_pulls_in_no_other_plugin(self) -> None:
         others = sorted(PLUGIN_PACKAGES - {self.import_name})
