@@ -9,14 +9,10 @@ from typing import Any
 
 __all__ = ["Cobalt", "Condor", "GridEngine", "Local", "Slurm", "Torque"]
 
-_WHERE = {
-    "Local": "libsubmit.providers.local.local",
-    "Slurm": "libsubmit.providers.slurm.slurm",
-    "Torque": "libsubmit.providers.torque.torque",
-    "Cobalt": "libsubmit.providers.cobalt.cobalt",
-    "Condor": "libsubmit.providers.condor.condor",
-    "GridEngine": "libsubmit.providers.gridengine.gridengine",
-}
+from .. import _LAZY
+
+# the package's one table of lazy names, narrowed to the providers
+_WHERE = {name: module for name, module in _LAZY.items() if module.startswith(__name__ + ".")}
 
 
 def __getattr__(name: str) -> Any:
