@@ -1,18 +1,23 @@
 """The typed configuration of a workflow.
 
-``Config`` is frozen and validated when built; a wrong value raises
+``Config`` is validated when built and again when a kernel loads it (so ``c = Config();
+c.retries = 2`` works, as upstream scripts do); a wrong value raises
 :class:`~parsl.errors.ConfigurationError` naming the field. 0.5.0 dict configs are validated
 and translated into a ``Config`` by :mod:`parsl.config_dict`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .errors import ConfigurationError
 from .interfaces import Memoizer, ParslExecutor, parse_walltime
 
+if TYPE_CHECKING:
+    from .logconfigs import LogConfig
+
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
+EXIT_MODES = ("cleanup", "skip", "wait")
 
 
 def _default_executors() -> tuple[ParslExecutor, ...]:
@@ -21,7 +26,7 @@ def _default_executors() -> tuple[ParslExecutor, ...]:
     return (ThreadPoolExecutor(max_workers=4),)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Config:
     """Everything a DataFlowKernel needs to know.
 
@@ -38,8 +43,22 @@ class Config:
         checkpoint_period: ``"HH:MM:SS"`` between checkpoints in periodic mode.
         run_dir: where numbered run directories are made.
         memoizer: a custom :class:`~parsl.interfaces.Memoizer`.
-        initialize_logging: write ``<run_dir>/parsl.log``.
-        usage_tracking: opt in to anonymous usage statistics (off by default).
+        initialize_logging: write ``<run_dir>/parsl.log`` (True), nothing (False), or what a
+            :mod:`parsl.logconfigs` object (``FileLogging``, ``JSONLogging``,
+            ``NoopLogging``) sets up.
+        usage_tracking: opt in to anonymous usage statistics (off by default; upstream's
+            levels 1-3 also opt in).
+        retries: with ``retry_handler``, the retry budget: a failed task is run again while
+            the summed costs of its failures stay within ``retries``.
+        retry_handler: ``f(exception, task_record) -> float``, the cost of one failure
+            (default 1 each); if it raises, the task fails with that exception.
+        exit_mode: what leaving ``with parsl.load(config):`` does: ``"cleanup"`` (default)
+            and ``"wait"`` clean up, which waits for the outstanding tasks; ``"skip"`` does
+            nothing (the kernel is cleaned up at interpreter exit).
+        std_autopath: ``f(task_record, "stdout"|"stderr") -> path`` for bash-app streams
+            given as ``parsl.AUTO_LOGNAME`` (default
+            ``<run_dir>/task_logs/NNNN/task_<id>_<name>[_<label>].<stdout|stderr>``).
+        internal_tasks_max_threads: threads for join apps and lifted futures.
         controller: the 0.5.0 ``controller`` block, for executors that use one (ipp).
         site_data: per-site ``data`` blocks of a 0.5.0 config (working_dir, globus).
     """
@@ -54,12 +73,21 @@ class Config:
     run_dir: str = "runinfo"
     memoizer: Memoizer | None = None
     data_manager: Any = None
-    initialize_logging: bool = True
-    usage_tracking: bool = False
+    initialize_logging: bool | LogConfig = True
+    usage_tracking: bool | int = False
     controller: Mapping[str, Any] | None = None
     site_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    retry_handler: Callable[[BaseException, Any], float] | None = None
+    exit_mode: str = "cleanup"
+    std_autopath: Callable[[Any, str], str] | None = None
+    internal_tasks_max_threads: int = 10
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (again: fields may be assigned after construction); a kernel
+        calls this when it loads the config."""
         executors = self.executors
         if isinstance(executors, ParslExecutor):
             executors = (executors,)
@@ -73,9 +101,10 @@ class Config:
                 raise ConfigurationError(f"duplicate executor label {ex.label!r}; labels must be unique", f"executors[{i}].label")
             labels.add(ex.label)
         object.__setattr__(self, "executors", tuple(executors))
-        for name in ("lazy_errors", "app_cache", "initialize_logging", "usage_tracking"):
+        for name in ("lazy_errors", "app_cache"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(f"must be True or False, got {getattr(self, name)!r}", name)
+        self._validate_modern()
         if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
             raise ConfigurationError(f"must be a non-negative integer, got {self.retries!r}", "retries")
         if self.checkpoint_mode not in CHECKPOINT_MODES:
@@ -99,6 +128,27 @@ class Config:
             raise ConfigurationError(f"must be a non-empty path, got {self.run_dir!r}", "run_dir")
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
+
+    def _validate_modern(self) -> None:
+        from .logconfigs import LogConfig
+
+        if not isinstance(self.initialize_logging, (bool, LogConfig)):
+            raise ConfigurationError(
+                f"must be True, False or a parsl.logconfigs object (FileLogging, JSONLogging, NoopLogging), got {self.initialize_logging!r}",
+                "initialize_logging",
+            )
+        tracking = self.usage_tracking
+        if not isinstance(tracking, (bool, int)) or not 0 <= int(tracking) <= 3:
+            raise ConfigurationError(f"must be True/False or a level 0-3, got {tracking!r}", "usage_tracking")
+        if self.exit_mode not in EXIT_MODES:
+            raise ConfigurationError(f"must be one of {', '.join(map(repr, EXIT_MODES))}; got {self.exit_mode!r}", "exit_mode")
+        for name in ("retry_handler", "std_autopath"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise ConfigurationError(f"must be a function or None, got {value!r}", name)
+        n = self.internal_tasks_max_threads
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ConfigurationError(f"must be a positive integer, got {n!r}", "internal_tasks_max_threads")
 
     def with_(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""

@@ -35,6 +35,8 @@ class AppBase:
     must define: ``__init__`` (at decoration) and ``__call__`` (at each call)."""
 
     kind = "python"
+    #: runs on the kernel's internal threads (lifted futures) instead of a configured executor
+    internal = False
 
     def __init__(
         self,
@@ -95,6 +97,10 @@ class AppBase:
         """The stdout and stderr a call redirects to (bash apps only)."""
         return None, None
 
+    def std_defaults(self) -> dict[str, Any]:
+        """The stdout/stderr defaults of the function's signature (bash apps only)."""
+        return {}
+
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
         return self._dfk().submit_app(self, args, kwargs)
 
@@ -116,7 +122,7 @@ class BashApp(AppBase):
 
     kind = "bash"
 
-    def _make_executable(self) -> Callable[..., Any]:
+    def _bash_call(self) -> Callable[..., Any]:
         defaults: dict[str, Any] = {}
         try:
             for name, p in inspect.signature(self.func).parameters.items():
@@ -130,6 +136,14 @@ class BashApp(AppBase):
     def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         defaults = self._defaults
         return kwargs.get("stdout", defaults.get("stdout")), kwargs.get("stderr", defaults.get("stderr"))
+
+    def std_defaults(self) -> dict[str, Any]:
+        return self._std_defaults
+
+    def _make_executable(self) -> Callable[..., Any]:
+        call = self._bash_call()
+        self._std_defaults = {k: v for k, v in self._defaults.items() if k in ("stdout", "stderr") and v is not None}
+        return call
 
 
 class JoinApp(AppBase):

@@ -36,7 +36,7 @@ from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
+from ..app.errors import DependencyError, JoinError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
 from ..data_provider.files import File
@@ -44,12 +44,14 @@ from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
 from . import exit_signals as _signals
 from . import loader
-from .dependencies import failed_parents, resolve, scan
-from .error import KernelClosed
+from .dependencies import describe, failed_parents, resolve, scan
+from .error import KernelClosed, UnfinishableTask
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
 from .rundir import make_rundir
 from .states import Event, States
+from .std_paths import default_std_autopath, resolve_auto_streams
+from .stragglers import STRAGGLER_GRACE, foreign_wait, wait_bounded
 from .taskrecord import TaskRecord
 
 if TYPE_CHECKING:
@@ -119,10 +121,17 @@ class DataFlowKernel:
         if rundir:
             os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
-        self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
+        self._log_detach = start_run_log(self.run_dir, cfg.initialize_logging)
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
+        self._retry_handler = cfg.retry_handler
+        #: how long cleanup waits, once nothing else runs, for tasks blocked on futures
+        #: that nothing in this kernel will complete; then they fail (UnfinishableTask)
+        self.straggler_grace = STRAGGLER_GRACE
+        self._closing = False
+        self._idle = threading.Event()
+        self._lift_apps: dict[str, AppBase] = {}
         self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else default_memoizer(cfg)  # an empty one is falsy
         try:
             self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
@@ -166,7 +175,7 @@ class DataFlowKernel:
         if cfg.usage_tracking or os.environ.get("PARSL_TRACKING"):
             from ..usage_tracking import UsageTracker, resolve
 
-            endpoint = resolve(cfg.usage_tracking)
+            endpoint = resolve(bool(cfg.usage_tracking))
             if endpoint is not None:
                 self._usage = UsageTracker(endpoint, self.run_id, len(self.executors))
                 self._usage.start()
@@ -244,8 +253,6 @@ class DataFlowKernel:
         tid = next(self._ids)
         fu = AppFuture(tid=tid)
         kind = app.kind
-        if kind == "bash":
-            fu.stdout, fu.stderr = app.std_streams(kwargs)
         outputs = kwargs.get("outputs")
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
@@ -262,7 +269,15 @@ class DataFlowKernel:
             cache,
             app.ignore_for_cache,
             kind == "join",
+            self,
+            app.internal,
         )
+        fu.task_record = record
+        if kind == "bash":
+            defaults = app.std_defaults()
+            if defaults or "stdout" in kwargs or "stderr" in kwargs:
+                resolve_auto_streams(record, defaults, self._std_autopath)
+            fu.stdout, fu.stderr = app.std_streams(kwargs)
         found: list[concurrent.futures.Future[Any]] = []
         for a in args:
             if type(a) not in _ATOMS:
@@ -316,7 +331,8 @@ class DataFlowKernel:
             if self.closed:
                 return
             if wait:
-                self.wait_for_current_tasks()
+                self._closing = True
+                wait_bounded(self)
             else:
                 self._fail_pending(KernelClosed("the DataFlowKernel was cleaned up before this task could run"))
             self.closed = True
@@ -348,6 +364,13 @@ class DataFlowKernel:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        """Leaving ``with parsl.load(config):`` as ``Config.exit_mode`` says: ``"cleanup"``
+        and ``"wait"`` clean up, which waits for the outstanding tasks (nothing is dropped;
+        tasks that can never finish fail after a bounded wait); ``"skip"`` leaves the kernel
+        as it is (it is cleaned up at interpreter exit)."""
+        if self._config.exit_mode == "skip":
+            logger.info("leaving the kernel's with-block: exit_mode 'skip', no cleanup")
+            return
         self.cleanup()
 
     def __repr__(self) -> str:
@@ -394,9 +417,11 @@ class DataFlowKernel:
                     record.on(Event.dep_fail)
                     exc = DependencyError(
                         [e for _, e in failed],
-                        f"task {record.id} ({record.func_name}) cannot run because tasks it depends on failed",
+                        f"Dependency failure for task {record.id} ({record.func_name})",
                         record.kwargs.get("outputs"),
                         dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                        descriptions=[describe(f, self) for f, _ in failed],
+                        task_id=record.id,
                     )
                     self._finish(record, exc=exc)
                     return
@@ -418,7 +443,7 @@ class DataFlowKernel:
                     record.on(Event.memo_hit)
                     if logger.isEnabledFor(logging.DEBUG):
                         logger.debug("task %d %s: cache hit", record.id, record.func_name)
-                    self._finish(record, result=hit.value)
+                    self._finish(record, result=hit.value, exc=hit.exception)
                     return
             record.on(Event.launch)
             self._send(record)
@@ -429,7 +454,7 @@ class DataFlowKernel:
                 self._finish(record, exc=e)
 
     def _send(self, record: TaskRecord) -> None:
-        if record.join:
+        if record.join or record.internal:
             ex = self._internal_executor()
         elif record.sites is None:
             choices = self._choices
@@ -448,6 +473,19 @@ class DataFlowKernel:
         record.exec_fu = fut
         fut.add_done_callback(partial(self._exec_done, record))
 
+    def _lift(self, fut: AppFuture, op: str, operand: Any) -> AppFuture:
+        """``fut[operand]`` / ``getattr(fut, operand)`` as a new task on the internal threads."""
+        app = self._lift_apps.get(op)
+        if app is None:
+            from .lifting import lifting_app
+
+            app = self._lift_apps[op] = lifting_app(op, self)
+        return self.submit_app(app, (fut, operand), {})
+
+    def _std_autopath(self, record: TaskRecord, kw: str) -> str:
+        make = self._config.std_autopath
+        return make(record, kw) if make is not None else default_std_autopath(self.run_dir, record, kw)
+
     def _exec_done(self, record: TaskRecord, fut: concurrent.futures.Future[Any]) -> None:
         exc: BaseException | None
         try:
@@ -460,7 +498,8 @@ class DataFlowKernel:
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
-            if record.fail_count <= self.retries and self._aborted is None and not self.closed:
+            exc = self._charge_failure(record, exc)
+            if record.fail_cost <= self.retries and self._aborted is None and not self.closed:
                 record.on(Event.retry)
                 logger.info("task %d %s failed (%s: %s); retry %d of %d", record.id, record.func_name, type(exc).__name__, exc, record.fail_count, self.retries)
                 self._send(record)
@@ -468,6 +507,7 @@ class DataFlowKernel:
             record.on(Event.fail)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("task %d %s failed: %r", record.id, record.func_name, exc)
+            self._memoize_failure(record, exc)
             self._finish(record, exc=exc)
             return
         if record.join:
@@ -491,6 +531,7 @@ class DataFlowKernel:
             self._finish(record, exc=TypeError(f"join app {record.func_name} must return a future or a list of futures, not {type(inner).__name__}"))
             return
         record.on(Event.join)
+        record.depends = futures  # what it waits for now (read by the straggler check)
         remaining = [len(futures)]
         lock = threading.Lock()
 
@@ -501,15 +542,20 @@ class DataFlowKernel:
                     return
             failed = failed_parents(futures)
             if failed:
-                record.on(Event.fail)
-                exc: BaseException = failed[0][1] if len(futures) == 1 else DependencyError(
+                if not self._claim(record, Event.fail):
+                    return
+                exc = JoinError(
                     [e for _, e in failed],
-                    f"join app {record.func_name} (task {record.id}): futures it returned failed",
+                    f"Join failure for task {record.id} ({record.func_name}): futures it returned failed",
                     dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                    descriptions=[describe(f, self) for f, _ in failed],
+                    task_id=record.id,
                 )
+                self._memoize_failure(record, exc)
                 self._finish(record, exc=exc)
                 return
-            record.on(Event.succeed)
+            if not self._claim(record, Event.succeed):
+                return
             value = futures[0].result() if isinstance(inner, concurrent.futures.Future) else [f.result() for f in futures]
             if record.cache:
                 self.memoizer.update(record, value)
@@ -524,7 +570,12 @@ class DataFlowKernel:
 
     def _finish(self, record: TaskRecord, result: Any = None, exc: BaseException | None = None) -> None:
         self._tasks.pop(record.id, None)
+        if self._closing and not self._tasks:
+            self._idle.set()
         record.depends = None
+        # the future keeps its record (fut.task_record); the arguments are not needed any more
+        record.args = ()
+        record.func = None  # type: ignore[assignment]
         fu = record.app_fu
         if fu.cancelled():
             return
@@ -535,6 +586,57 @@ class DataFlowKernel:
         next(self._failed)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
+
+    def _charge_failure(self, record: TaskRecord, exc: BaseException) -> BaseException:
+        """Add the cost of this failure to the task's retry budget (``Config.retry_handler``,
+        default 1). A handler that raises ends the retries; its error becomes the task's."""
+        handler = self._retry_handler
+        if handler is None:
+            record.fail_cost += 1
+            return exc
+        try:
+            record.fail_cost += float(handler(exc, record))
+        except Exception as e:
+            logger.exception("the retry_handler raised on task %d; it is not retried", record.id)
+            record.fail_cost = self.retries + 1
+            if e.__cause__ is None:
+                e.__cause__ = exc
+            return e
+        return exc
+
+    def _memoize_failure(self, record: TaskRecord, exc: BaseException) -> None:
+        """A cached task that failed gives the same exception to identical calls later in the
+        run (as upstream does); failures are not checkpointed."""
+        if record.cache:
+            try:
+                self.memoizer.update_exception(record, exc)
+            except Exception:
+                logger.exception("could not memoize the failure of task %d", record.id)
+
+    def _claim(self, record: TaskRecord, event: Event) -> bool:
+        """Apply ``event`` unless the task already ended (callbacks and the straggler check
+        may race to end a waiting task)."""
+        with self._dep_lock:
+            if record.state.final:
+                return False
+            record.on(event)
+            return True
+
+    def _fail_stragglers(self, waited: float) -> int:
+        """Fail every task still blocked on a future nothing in this kernel will complete."""
+        victims: list[tuple[TaskRecord, str]] = []
+        with self._dep_lock:
+            for r in list(self._tasks.values()):
+                fut = foreign_wait(r, self)
+                if fut is None or r.state.final:
+                    continue
+                r.pending = -1  # a late completion of its dependencies no longer launches it
+                r.on(Event.fail)
+                victims.append((r, describe(fut, self)))
+        for r, waiting_for in victims:
+            logger.warning("task %d (%s) can never finish: it waits for %s; failing it", r.id, r.func_name, waiting_for)
+            self._finish(r, exc=UnfinishableTask(r.id, r.func_name, waiting_for, waited))
+        return len(victims)
 
     def _abort(self, record: TaskRecord, exc: BaseException) -> None:
         aborted = WorkflowAborted(record.id, exc)
@@ -566,7 +668,9 @@ class DataFlowKernel:
 
             with self._cleanup_lock:
                 if self._internal is None:
-                    new = ThreadPoolExecutor(max_workers=8, thread_name_prefix="parsl-internal", label=_INTERNAL)
+                    new = ThreadPoolExecutor(
+                        max_workers=self._config.internal_tasks_max_threads, thread_name_prefix="parsl-internal", label=_INTERNAL
+                    )
                     new.start(self._context)
                     self._internal = new
                 ex = self._internal
@@ -594,8 +698,33 @@ class DataFlowKernel:
             kill_running()
 
     def _stop_logging(self) -> None:
-        h = self._log_handler
-        if h is not None:
-            logging.getLogger("parsl").removeHandler(h)
-            h.close()
-            self._log_handler = None
+        detach = self._log_detach
+        if detach is not None:
+            self._log_detach = None
+            detach()
+
+
+class DataFlowKernelLoader:
+    """Which DataFlowKernel is active (upstream's class-method API; ``parsl.load``,
+    ``parsl.dfk``, ``parsl.clear`` and ``parsl.wait_for_current_tasks`` are the same
+    functions)."""
+
+    @classmethod
+    def clear(cls) -> None:
+        """Forget the loaded kernel so that another can be loaded (it is not cleaned up)."""
+        loader.clear()
+
+    @classmethod
+    def load(cls, config: Config | dict[str, Any] | None = None) -> DataFlowKernel:
+        """Load a kernel from ``config`` and make it the active one."""
+        return loader.load(config)
+
+    @classmethod
+    def wait_for_current_tasks(cls) -> None:
+        """Wait for every task of the active kernel to finish."""
+        loader.wait_for_current_tasks()
+
+    @classmethod
+    def dfk(cls) -> DataFlowKernel:
+        """The active kernel (NoDataFlowKernelError if none is loaded)."""
+        return loader.dfk()
