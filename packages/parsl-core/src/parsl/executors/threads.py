@@ -28,7 +28,8 @@ class ThreadPoolExecutor(ParslExecutor):
     """The thread pool executor.
 
     Kwargs:
-        max_workers (int) : Number of threads (Default=2)
+        max_threads (int) : Number of threads (Default=2; today's upstream name)
+        max_workers (int) : the same (the 0.5.0 name)
         thread_name_prefix (string) : Thread name prefix
         execution_provider : ignored (threads need no provider)
         config (dict) : a 0.5.0 site dict; ``execution.maxThreads`` and
@@ -38,13 +39,18 @@ class ThreadPoolExecutor(ParslExecutor):
 
     def __init__(
         self,
-        max_workers: int = 2,
+        max_workers: int | None = None,
         thread_name_prefix: str = "",
         execution_provider: Any = None,
         config: dict[str, Any] | None = None,
         label: str = "threads",
+        *,
+        max_threads: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if max_workers is not None and max_threads is not None and max_workers != max_threads:
+            raise ValueError(f"max_workers={max_workers!r} and max_threads={max_threads!r} name the same setting; give one")
+        max_workers = max_workers if max_workers is not None else max_threads if max_threads is not None else 2
         if config:
             execution = config.get("execution", {}) or {}
             options = execution.get("options", {}) or {}
@@ -63,6 +69,11 @@ class ThreadPoolExecutor(ParslExecutor):
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._shutdown = False
+
+    @property
+    def max_threads(self) -> int:
+        """The number of threads (upstream's name for ``max_workers``)."""
+        return self.max_workers
 
     def __repr__(self) -> str:
         return f"ThreadPoolExecutor(label={self.label!r}, max_workers={self.max_workers})"
