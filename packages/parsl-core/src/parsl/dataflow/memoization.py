@@ -326,7 +326,7 @@ class BasicMemoizer(InMemoryMemoizer):
         enabled: bool = True,
         mode: str | None = None,
         period: float | None = None,
-        checkpoint_files: Sequence[str] | None = (),
+        checkpoint_files: Sequence[str] | None = None,
         *,
         checkpoint_mode: str | None = None,
         checkpoint_period: str | None = None,
@@ -342,7 +342,8 @@ class BasicMemoizer(InMemoryMemoizer):
             period = float(parse_walltime(checkpoint_period))
         if mode == "periodic" and period is None and checkpoint_mode is not None:
             period = float(parse_walltime("00:30:00"))
-        self._all_earlier = checkpoint_files is None and mode is not None
+        # upstream's default: a checkpoint mode and no files given reuses every earlier run
+        self._all_earlier = checkpoint_files is None and checkpoint_mode is not None
 
         if mode not in CHECKPOINT_MODES:
             raise ValueError(f"checkpoint mode must be one of {CHECKPOINT_MODES}, got {mode!r}")
