@@ -149,6 +149,9 @@ def test_auto_logname_streams_do_not_spoil_the_cache_key() -> None:
 )
 def test_parsl_log_exists_exactly_when_logging_is_on(setting, files) -> None:
     from parsl.logconfigs import FileLogging, JSONLogging, NoopLogging
+    from parsl.logconfigs.file import FileLogging as UpstreamPath
+
+    assert UpstreamPath is FileLogging
 
     value = {"noop": NoopLogging(), "file": FileLogging(), "json": JSONLogging()}.get(setting, setting)
 

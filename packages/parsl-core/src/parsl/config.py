@@ -14,7 +14,7 @@ from .errors import ConfigurationError
 from .interfaces import Memoizer, ParslExecutor, parse_walltime
 
 if TYPE_CHECKING:
-    from .logconfigs import LogConfig
+    from .logconfigs.base import LogConfig
 
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 EXIT_MODES = ("cleanup", "skip", "wait")
@@ -130,7 +130,7 @@ class Config:
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
 
     def _validate_modern(self) -> None:
-        from .logconfigs import LogConfig
+        from .logconfigs.base import LogConfig
 
         if not isinstance(self.initialize_logging, (bool, LogConfig)):
             raise ConfigurationError(

@@ -15,7 +15,7 @@ from ..interfaces import Memoizer, ParslExecutor
 from .memoization import from_config as memoizer_from_config
 
 if TYPE_CHECKING:
-    from ..logconfigs import LogConfig
+    from ..logconfigs.base import LogConfig
 
 #: DataFlowKernel keyword -> Config field (the keywords override the config)
 _KEYWORDS = {
