@@ -165,6 +165,31 @@ class BlockProvider(ExecutionProvider):
     def channels_required(self) -> bool:
         return True
 
+    # upstream reads the block bounds straight off the provider
+    @property
+    def nodes_per_block(self) -> int:
+        return self.shape.nodes_per_block
+
+    @property
+    def init_blocks(self) -> int:
+        return self.shape.init_blocks
+
+    @property
+    def min_blocks(self) -> int:
+        return self.shape.min_blocks
+
+    @property
+    def max_blocks(self) -> int:
+        return self.shape.max_blocks
+
+    @property
+    def parallelism(self) -> float:
+        return self.shape.parallelism
+
+    @property
+    def walltime(self) -> str:
+        return self.shape.walltime
+
     def launch_command(self, cmd_string: str) -> str:
         """The block's command wrapped by the launcher for this provider's shape."""
         return self.launcher(cmd_string, self.shape.tasks_per_node, self.shape.nodes_per_block)
