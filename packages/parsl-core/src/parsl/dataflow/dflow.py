@@ -216,6 +216,7 @@ class DataFlowKernel:
     def submit(
         self,
         func: Callable[..., Any],
+        /,
         *args: Any,
         parsl_sites: str | Sequence[str] = "all",
         fn_hash: str | None = None,

@@ -45,7 +45,7 @@ class ParslExecutor(ABC):
         self.context = context
 
     @abstractmethod
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run ``func(*args, **kwargs)`` somewhere; return a future for its result."""
 
     @property
