@@ -9,7 +9,7 @@ PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit pack
 EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration services services-stop lint types bench bench-check build check-versions bump clean
+.PHONY: help venv run test test-unit test-integration services services-stop lint types bench bench-check mutation build check-versions bump clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ types: venv ## mypy over every package
 
 bench: venv ## run the benchmarks, print figures against baselines from the same run, write bench/RESULTS.md
 	$(PY) bench/run.py --table bench/RESULTS.md $(BENCH_ARGS)
+
+mutation: venv ## mutation testing of the core's decision modules (~25 min on 2 cores): make mutation MUTATION_ARGS="--only states"
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
 bench-check: venv ## the same, failing when a figure misses its target
 	$(PY) bench/run.py --check --table bench/RESULTS.md $(BENCH_ARGS)
