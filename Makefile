@@ -44,7 +44,7 @@ test-integration: venv services ## integration tests only
 	$(PY) -m pytest tests-integration $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples
+	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples scripts
 
 types: venv ## mypy over every package
 	$(VENV)/bin/mypy
