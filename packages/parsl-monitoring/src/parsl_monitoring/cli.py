@@ -123,7 +123,7 @@ def web_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     server = make_server(args.runinfo, args.host, args.port, args.refresh)
     host, port = server.server_address[:2]
-    print(f"parsl web: serving {args.runinfo} at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    print(f"parsl web: serving {args.runinfo} at http://{host!s}:{port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

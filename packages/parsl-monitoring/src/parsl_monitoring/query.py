@@ -134,7 +134,7 @@ class Bar:
     task_id: int
     app: str
     try_number: int
-    worker: str  # host:pid
+    worker: str  # host:pid, or host:pid/thread
     started: float
     ended: float
     outcome: str  # exec_done / failed / retried
@@ -146,12 +146,13 @@ def timeline(db: sqlite3.Connection, limit: int = 5000) -> tuple[list[Bar], int]
     apps = {r[0]: r[1] for r in db.execute("SELECT task_id, app FROM task")}
     final = {r[0]: (r[1], r[2]) for r in db.execute("SELECT task_id, state, try FROM task_final")}
     bars = []
-    for tid, tr, host, pid, started, ended in db.execute(
-        "SELECT task_id, try, host, pid, started, ended FROM try_run WHERE started IS NOT NULL ORDER BY started LIMIT ?", (limit,)
+    for tid, tr, host, pid, thread, started, ended in db.execute(
+        "SELECT task_id, try, host, pid, thread, started, ended FROM try_run WHERE started IS NOT NULL ORDER BY started LIMIT ?", (limit,)
     ):
         state, last_try = final.get(tid, ("running", tr))
         outcome = "retried" if tr < last_try else ("failed" if state in ("failed", "dep_fail") else "exec_done")
-        bars.append(Bar(tid, apps.get(tid, "?"), tr, f"{host}:{pid}", started, ended if ended is not None else started, outcome))
+        worker = f"{host}:{pid}/{thread}" if thread else f"{host}:{pid}"
+        bars.append(Bar(tid, apps.get(tid, "?"), tr, worker, started, ended if ended is not None else started, outcome))
     return bars, total
 
 

@@ -25,7 +25,7 @@ pre { white-space: pre-wrap; margin: 0; font-size: 12px; }
 def _when(value: str | None) -> str:
     if not value:
         return "-"
-    return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _swatch(state: str) -> str:

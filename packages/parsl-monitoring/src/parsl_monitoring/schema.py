@@ -14,8 +14,9 @@ Tables (times are seconds since the epoch, as ``time.time()``):
     (implied by ``task.submitted``), ``launched``, ``running`` (reconstructed from
     ``try_run.started``), ``joining``, ``exec_done``, ``memo_done``, ``failed``, ``dep_fail``.
     ``try`` counts from 0; a retry is a ``launched`` row with a higher ``try``.
-``try_run(task_id, try, host, pid, started, ended, exit_code)``
-    Where and when each try ran, as its worker saw it (``exit_code`` for bash apps).
+``try_run(task_id, try, host, pid, thread, started, ended, exit_code)``
+    Where and when each try ran, as its worker saw it (``thread``: the worker thread's name when
+    the worker is a thread, else empty; ``exit_code`` for bash apps).
 ``failure(task_id, error_type, message)``
     Why a task ended badly (the message is cut at 2,000 characters).
 ``block(executor, block_id, event, time, detail)``
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS task (task_id INTEGER PRIMARY KEY, app TEXT NOT NULL, submitted REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS dependency (task_id INTEGER NOT NULL, parent_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS transition (task_id INTEGER NOT NULL, try INTEGER NOT NULL, state TEXT NOT NULL, time REAL NOT NULL, executor TEXT);
-CREATE TABLE IF NOT EXISTS try_run (task_id INTEGER NOT NULL, try INTEGER NOT NULL, host TEXT, pid INTEGER, started REAL, ended REAL, exit_code INTEGER);
+CREATE TABLE IF NOT EXISTS try_run (task_id INTEGER NOT NULL, try INTEGER NOT NULL, host TEXT, pid INTEGER, thread TEXT, started REAL, ended REAL, exit_code INTEGER);
 CREATE TABLE IF NOT EXISTS failure (task_id INTEGER PRIMARY KEY, error_type TEXT, message TEXT);
 CREATE TABLE IF NOT EXISTS block (executor TEXT, block_id TEXT, event TEXT, time REAL, detail TEXT);
 CREATE INDEX IF NOT EXISTS transition_task ON transition(task_id);

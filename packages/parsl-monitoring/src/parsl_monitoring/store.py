@@ -57,7 +57,7 @@ class SqliteMonitor(Monitor):
         self._tasks: deque[tuple[int, str, float]] = deque()
         self._deps: deque[tuple[int, int]] = deque()
         self._transitions: deque[tuple[int, int, str, float, str | None]] = deque()
-        self._tries: deque[tuple[int, int, str, int, float, float, int | None]] = deque()
+        self._tries: deque[tuple[int, int, str, int, str, float, float, int | None]] = deque()
         self._failures: deque[tuple[int, str, str]] = deque()
         self._blocks: deque[tuple[str, str, str, float, str]] = deque()
         self._submitted = itertools.count()  # next() on a count is atomic: no lost updates
@@ -134,7 +134,7 @@ class SqliteMonitor(Monitor):
             next(self._finished)
 
     def task_ran(self, task_id: int, try_number: int, info: RunInfo) -> None:
-        self._tries.append((task_id, try_number, info.host, info.pid, info.started, info.ended, info.exit_code))
+        self._tries.append((task_id, try_number, info.host, info.pid, info.thread, info.started, info.ended, info.exit_code))
 
     def task_failed(self, task_id: int, error: BaseException) -> None:
         try:
@@ -175,7 +175,7 @@ class SqliteMonitor(Monitor):
             db.executemany("INSERT OR REPLACE INTO task VALUES (?, ?, ?)", tasks)
             db.executemany("INSERT INTO dependency VALUES (?, ?)", deps)
             db.executemany("INSERT INTO transition VALUES (?, ?, ?, ?, ?)", transitions)
-            db.executemany("INSERT INTO try_run VALUES (?, ?, ?, ?, ?, ?, ?)", tries)
+            db.executemany("INSERT INTO try_run VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tries)
             db.executemany("INSERT OR REPLACE INTO failure VALUES (?, ?, ?)", failures)
             db.executemany("INSERT INTO block VALUES (?, ?, ?, ?, ?)", blocks)
             db.execute("COMMIT")

@@ -11,6 +11,14 @@ LEFT = 170
 WIDTH = 1100
 
 
+def _seconds(t: float) -> str:
+    if t == 0:
+        return "0 s"
+    if t < 1:
+        return f"{t * 1000:.3g} ms"
+    return f"{t:.3g} s"
+
+
 def to_svg(bars: list[Bar], total: int) -> str:
     """One row per worker (host:pid), one bar per try, coloured by its outcome."""
     if not bars:
@@ -31,17 +39,17 @@ def to_svg(bars: list[Bar], total: int) -> str:
         out.append(f'<line x1="{LEFT}" y1="{y + ROW - 1}" x2="{WIDTH - 10}" y2="{y + ROW - 1}" stroke="#eeeeee"/>')
     for b in bars:
         x = LEFT + (b.started - t0) * scale
-        w = max((b.ended - b.started) * scale, 1.0)
+        width = max((b.ended - b.started) * scale, 1.0)
         y = 10 + row_of[b.worker] * ROW + 2
         tip = f"task {b.task_id} ({b.app}) try {b.try_number}: {b.ended - b.started:.3f} s, {b.outcome}"
         out.append(
-            f'<rect class="bar outcome-{b.outcome}" data-task="{b.task_id}" x="{x:.2f}" y="{y}" width="{w:.2f}" height="{ROW - 5}" '
+            f'<rect class="bar outcome-{b.outcome}" data-task="{b.task_id}" x="{x:.2f}" y="{y}" width="{width:.2f}" height="{ROW - 5}" '
             f'fill="{OUTCOME_COLOURS.get(b.outcome, "#9e9e9e")}"><title>{escape(tip)}</title></rect>'
         )
     axis_y = 10 + len(workers) * ROW + 14
     for k in range(6):
         x = LEFT + k * (WIDTH - LEFT - 10) / 5
-        out.append(f'<text x="{x:.1f}" y="{axis_y}" text-anchor="middle" fill="#616161">{k * span / 5:.2f} s</text>')
+        out.append(f'<text x="{x:.1f}" y="{axis_y}" text-anchor="middle" fill="#616161">{_seconds(k * span / 5)}</text>')
     out.append("</svg>")
     note = "" if total <= len(bars) else f'<p class="note">showing the first {len(bars):,} of {total:,} tries</p>'
     return "\n".join(out) + note

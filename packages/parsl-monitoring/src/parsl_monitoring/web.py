@@ -31,7 +31,7 @@ _RUN = re.compile(r"^/(run|api/run)/([A-Za-z0-9_.-]+)/?$")
 
 
 def list_runs(runinfo: Path) -> list[dict[str, Any]]:
-    runs = []
+    runs: list[dict[str, Any]] = []
     if not runinfo.is_dir():
         return runs
     for d in runinfo.iterdir():
@@ -125,4 +125,4 @@ def serve_in_thread(runinfo: str | Path = "runinfo", port: int = 0, refresh: flo
     server = make_server(runinfo, port=port, refresh=refresh)
     threading.Thread(target=server.serve_forever, name="parsl-web", daemon=True).start()
     host, p = server.server_address[:2]
-    return server, f"http://{host}:{p}/"
+    return server, f"http://{host!s}:{p}/"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ class RunInfo:
     started: float  # time.time() on the worker
     ended: float
     exit_code: int | None = None  # for bash apps: the command's exit code
+    thread: str = ""  # the worker thread's name, when the worker is a thread of a process
 
 
 class Monitor(ABC):
@@ -87,6 +89,11 @@ def _host() -> str:
     return _HOST
 
 
+def _thread() -> str:
+    t = threading.current_thread()
+    return "" if t is threading.main_thread() else t.name
+
+
 class MonitoredRun:
     """What :class:`MonitoredCall` returns on success: the value and where it was made."""
 
@@ -114,11 +121,13 @@ class MonitoredCall:
         except BaseException as e:
             code = getattr(e, "exitcode", None)
             try:
-                e.parsl_run_info = RunInfo(_host(), os.getpid(), started, time.time(), code if isinstance(code, int) else None)  # type: ignore[attr-defined]
+                e.parsl_run_info = RunInfo(  # type: ignore[attr-defined]
+                    _host(), os.getpid(), started, time.time(), code if isinstance(code, int) else None, _thread()
+                )
             except Exception:  # an exception type that refuses new attributes
                 pass
             raise
-        return MonitoredRun(value, RunInfo(_host(), os.getpid(), started, time.time(), 0 if self.bash else None))
+        return MonitoredRun(value, RunInfo(_host(), os.getpid(), started, time.time(), 0 if self.bash else None, _thread()))
 
     def __getstate__(self) -> tuple[Callable[..., Any], bool]:
         return (self.func, self.bash)

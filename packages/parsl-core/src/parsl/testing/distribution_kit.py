@@ -14,7 +14,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-PLUGIN_PACKAGES = frozenset({"libsubmit", "parsl_executors", "parsl_data", "parsl_containers"})
+PLUGIN_PACKAGES = frozenset({"libsubmit", "parsl_executors", "parsl_data", "parsl_containers", "parsl_monitoring"})
 
 
 class DistributionConformance:
