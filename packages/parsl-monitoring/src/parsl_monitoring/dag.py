@@ -1,6 +1,7 @@
 """The task graph as Graphviz DOT, drawn by ``dot`` into SVG or PNG.
 
-Nodes are coloured by final state; an edge along which a failure travelled (a failed or
+Nodes are coloured by final state and carry ``id="task_N"`` and ``class="task state_S"`` (Graphviz
+escapes hyphens in SVG attributes, hence the underscores); an edge along which a failure travelled (a failed or
 dependency-failed parent of a dependency-failed child) is drawn thick and red, so the chain
 from a root cause to what it took down stands out. Past ``max_nodes`` tasks the graph is drawn
 per app instead (one node per app with its counts), which stays readable at any size.
@@ -48,12 +49,12 @@ def to_dot(states: dict[int, str], apps: dict[int, str], edges: list[tuple[int, 
     for tid in sorted(states):
         st = states[tid]
         label = f"{apps.get(tid, '?')} #{tid}"
-        lines.append(f'  t{tid} [id="task-{tid}", class="task state-{st}", label={_quote(label)}, fillcolor="{COLOURS.get(st, "#9e9e9e")}", tooltip={_quote(f"task {tid}: {st}")}];')
+        lines.append(f'  t{tid} [id="task_{tid}", class="task state_{st}", label={_quote(label)}, fillcolor="{COLOURS.get(st, "#9e9e9e")}", tooltip={_quote(f"task {tid}: {st}")}];')
     for parent, child in edges:
         if parent not in states or child not in states:
             continue
         if states[child] == "dep_fail" and states[parent] in ("failed", "dep_fail"):
-            lines.append(f'  t{parent} -> t{child} [class="failure-chain", color="{FAILURE_EDGE}", penwidth=2.5];')
+            lines.append(f'  t{parent} -> t{child} [class="failure_chain", color="{FAILURE_EDGE}", penwidth=2.5];')
         else:
             lines.append(f"  t{parent} -> t{child};")
     lines.append("}")
@@ -83,9 +84,9 @@ def _app_dot(states: dict[int, str], apps: dict[int, str], edges: list[tuple[int
         worst = next(s for s in _SEVERITY if c.get(s))
         detail = ", ".join(f"{s} {n:,}" for s, n in sorted(c.items(), key=lambda kv: _SEVERITY.index(kv[0]) if kv[0] in _SEVERITY else 99))
         label = f"{app}\n{sum(c.values()):,} tasks\n{detail}"
-        lines.append(f'  {names[app]} [id="app-{names[app]}", class="app state-{worst}", label={_quote(label)}, fillcolor="{COLOURS.get(worst, "#9e9e9e")}"];')
+        lines.append(f'  {names[app]} [id="app_{names[app]}", class="app state_{worst}", label={_quote(label)}, fillcolor="{COLOURS.get(worst, "#9e9e9e")}"];')
     for (pa, ca), n in sorted(app_edges.items()):
-        style = f', class="failure-chain", color="{FAILURE_EDGE}", penwidth=2.5' if (pa, ca) in failing else ""
+        style = f', class="failure_chain", color="{FAILURE_EDGE}", penwidth=2.5' if (pa, ca) in failing else ""
         lines.append(f'  {names[pa]} -> {names[ca]} [label="{n:,}"{style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"

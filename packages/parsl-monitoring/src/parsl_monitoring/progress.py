@@ -1,19 +1,28 @@
-"""Progress bars: on stderr when it is a terminal, as a widget in Jupyter, never in logs.
+"""Progress bars: a line on stderr when it is a terminal, a widget in Jupyter (ipywidgets),
+never in logs, nothing when no one can see it.
 
 ::
 
-    monitor.progress() ──(every 0.2 s)──▶ refresher thread ──▶ tqdm bar (terminal or notebook)
+    monitor.progress() ──(every 0.2 s)──▶ refresher thread ──▶ TerminalBar | NotebookBar
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from parsl.interfaces import Monitor
 
 REFRESH = 0.2
+
+
+class Bar(Protocol):
+    def show(self, done: int, total: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def in_notebook() -> bool:
@@ -29,37 +38,75 @@ def attached() -> bool:
         return False
 
 
-def _bar(total: int, label: str) -> Any:
-    if in_notebook():
-        from tqdm.auto import tqdm as notebook_tqdm
+def format_line(label: str, done: int, total: int, elapsed: float, width: int) -> str:
+    """``label: 42% |█████     | 420/1,000 tasks [3.1 s, 135/s]`` fitted into ``width``."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    counts = f"{done:,}/{total:,} tasks [{elapsed:.1f} s, {rate:,.0f}/s]"
+    pct = f"{100 * done / total:3.0f}%" if total else "  -%"
+    room = max(width - len(label) - len(pct) - len(counts) - 6, 0)
+    filled = int(room * done / total) if total else 0
+    bar = "█" * filled + " " * (room - filled)
+    return f"{label}: {pct} |{bar}| {counts}"[:width]
 
-        return notebook_tqdm(total=total, desc=label, unit="task")
-    from tqdm import tqdm
 
-    return tqdm(total=total, desc=label, unit="task", file=sys.stderr, dynamic_ncols=True, leave=True)
+class TerminalBar:
+    def __init__(self, label: str, stream: Any = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+
+    def show(self, done: int, total: int) -> None:
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        self.stream.write("\r" + format_line(self.label, done, total, time.monotonic() - self.start, width))
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
-def live_bar(monitor: Monitor, label: str, force: bool = False) -> Callable[[], None] | None:
+class NotebookBar:
+    """An ipywidgets progress bar (``pip install 'parsl-monitoring[jupyter]'``); a text line in
+    the cell's output when ipywidgets is missing."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        try:
+            import ipywidgets
+            from IPython.display import display
+        except ImportError:
+            self.widget = None
+            return
+        self.widget = ipywidgets.IntProgress(value=0, min=0, max=1, description=label)
+        self.text = ipywidgets.Label()
+        display(ipywidgets.HBox([self.widget, self.text]))
+
+    def show(self, done: int, total: int) -> None:
+        if self.widget is None:
+            print("\r" + format_line(self.label, done, total, time.monotonic() - self.start, 100), end="", flush=True)
+            return
+        self.widget.max = max(total, 1)
+        self.widget.value = done
+        self.text.value = f"{done:,}/{total:,} tasks"
+
+    def close(self) -> None:
+        if self.widget is None:
+            print()
+
+
+def live_bar(monitor: Monitor, label: str, force: bool = False, stream: Any = None) -> Callable[[], None] | None:
     """Show ``monitor.progress()`` as a bar until the returned function is called. None when
     nothing is attached to show it on (unless ``force``)."""
     if not (force or attached()):
         return None
+    bar: Bar = NotebookBar(label) if in_notebook() else TerminalBar(label, stream)
     stop = threading.Event()
-    done, total = monitor.progress()
-    bar = _bar(total, label)
-    bar.update(done)
 
     def refresh() -> None:
-        shown = done
         while True:
             stopping = stop.wait(REFRESH)
-            finished, submitted = monitor.progress()
-            if submitted != bar.total:
-                bar.total = submitted
-                bar.refresh()
-            if finished > shown:
-                bar.update(finished - shown)
-                shown = finished
+            bar.show(*monitor.progress())
             if stopping:
                 bar.close()
                 return
