@@ -144,13 +144,14 @@ def timeline(db: sqlite3.Connection, limit: int = 5000) -> tuple[list[Bar], int]
     """Each try as a bar on its worker, the first ``limit`` by start time; and how many there are."""
     total = db.execute("SELECT count(*) FROM try_run WHERE started IS NOT NULL").fetchone()[0]
     apps = {r[0]: r[1] for r in db.execute("SELECT task_id, app FROM task")}
-    final = {r[0]: (r[1], r[2]) for r in db.execute("SELECT task_id, state, try FROM task_final")}
+    final = {r[0]: r[1] for r in db.execute("SELECT task_id, state FROM task_final")}
+    last_try = {r[0]: r[1] for r in db.execute("SELECT task_id, max(try) FROM try_run GROUP BY task_id")}
     bars = []
     for tid, tr, host, pid, thread, started, ended in db.execute(
         "SELECT task_id, try, host, pid, thread, started, ended FROM try_run WHERE started IS NOT NULL ORDER BY started LIMIT ?", (limit,)
     ):
-        state, last_try = final.get(tid, ("running", tr))
-        outcome = "retried" if tr < last_try else ("failed" if state in ("failed", "dep_fail") else "exec_done")
+        state = final.get(tid, "running")
+        outcome = "retried" if tr < last_try.get(tid, tr) else ("failed" if state in ("failed", "dep_fail") else "exec_done")
         worker = f"{host}:{pid}/{thread}" if thread else f"{host}:{pid}"
         bars.append(Bar(tid, apps.get(tid, "?"), tr, worker, started, ended if ended is not None else started, outcome))
     return bars, total

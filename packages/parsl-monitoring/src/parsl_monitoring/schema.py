@@ -13,9 +13,11 @@ Tables (times are seconds since the epoch, as ``time.time()``):
     Every state change, in the order they happened (``rowid`` order). States: ``pending``
     (implied by ``task.submitted``), ``launched``, ``running`` (reconstructed from
     ``try_run.started``), ``joining``, ``exec_done``, ``memo_done``, ``failed``, ``dep_fail``.
-    ``try`` counts from 0; a retry is a ``launched`` row with a higher ``try``.
+    ``try`` is how many tries had failed when the task entered the state: a retry is a
+    ``launched`` row with a higher ``try``, and a final ``failed`` row carries the number of
+    tries made.
 ``try_run(task_id, try, host, pid, thread, started, ended, exit_code)``
-    Where and when each try ran, as its worker saw it (``thread``: the worker thread's name when
+    Where and when each try ran (``try`` counts from 0), as its worker saw it (``thread``: the worker thread's name when
     the worker is a thread, else empty; ``exit_code`` for bash apps).
 ``failure(task_id, error_type, message)``
     Why a task ended badly (the message is cut at 2,000 characters).

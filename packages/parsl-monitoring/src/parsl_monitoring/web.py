@@ -27,7 +27,7 @@ from .schema import DB_NAME
 from .store import open_store
 
 logger = logging.getLogger("parsl.monitoring")
-_RUN = re.compile(r"^/(run|api/run)/([A-Za-z0-9_.-]+)/?$")
+_RUN = re.compile(r"^/(run|api/run)/([A-Za-z0-9_][A-Za-z0-9_.-]*)/?$")
 
 
 def list_runs(runinfo: Path) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ def make_server(runinfo: str | Path = "runinfo", host: str = "127.0.0.1", port: 
                 self._send(HTTPStatus.OK, _index(root, refresh))
                 return
             m = _RUN.match(path)
-            run_dir = root / m.group(2) if m else None
+            run_dir = (root / m.group(2)).resolve() if m else None
             if m is None or run_dir is None or run_dir.parent != root or not (run_dir / DB_NAME).exists():
                 self._send(HTTPStatus.NOT_FOUND, "<h1>not found</h1><p><a href='/'>all runs</a></p>")
                 return
