@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .errors import ConfigurationError
-from .interfaces import Memoizer, ParslExecutor, parse_walltime
+from .interfaces import Memoizer, Monitor, ParslExecutor, parse_walltime
 
 if TYPE_CHECKING:
     from .logconfigs.base import LogConfig
@@ -59,6 +59,11 @@ class Config:
             given as ``parsl.AUTO_LOGNAME`` (default
             ``<run_dir>/task_logs/NNNN/task_<id>_<name>[_<label>].<stdout|stderr>``).
         internal_tasks_max_threads: threads for join apps and lifted futures.
+        monitoring: record every task's transitions, where it ran, and block events, for
+            ``parsl status`` / ``parsl report`` / ``parsl web``: True loads the ``sqlite``
+            monitoring plugin (``pip install parsl-monitoring``; it writes
+            ``<run dir>/monitoring.db``); a :class:`~parsl.interfaces.Monitor` is used as given.
+            Off by default, and free when off.
         controller: the 0.5.0 ``controller`` block, for executors that use one (ipp).
         site_data: per-site ``data`` blocks of a 0.5.0 config (working_dir, globus).
     """
@@ -75,6 +80,7 @@ class Config:
     data_manager: Any = None
     initialize_logging: bool | LogConfig = True
     usage_tracking: bool | int = False
+    monitoring: bool | Monitor = False
     controller: Mapping[str, Any] | None = None
     site_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     retry_handler: Callable[[BaseException, Any], float] | None = None
@@ -126,6 +132,8 @@ class Config:
         object.__setattr__(self, "checkpoint_files", tuple(files))
         if not isinstance(self.run_dir, str) or not self.run_dir:
             raise ConfigurationError(f"must be a non-empty path, got {self.run_dir!r}", "run_dir")
+        if not isinstance(self.monitoring, (bool, Monitor)):
+            raise ConfigurationError(f"must be True, False or a parsl.interfaces.Monitor, got {self.monitoring!r}", "monitoring")
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
 

@@ -34,7 +34,7 @@ DICT_KEYS = {
 }
 
 if TYPE_CHECKING:
-    from ..interfaces import ParslExecutor
+    from ..interfaces import Monitor, ParslExecutor
     from .futures import AppFuture
 
 
@@ -60,6 +60,7 @@ class TaskRecord:
         "join",
         "kwargs",
         "memo_key",
+        "mon",
         "pending",
         "sites",
         "state",
@@ -102,10 +103,15 @@ class TaskRecord:
         self.dfk = dfk
         self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
+        self.mon: Monitor | None = None  # the workflow's monitor, when monitoring is on
 
     def on(self, event: Event) -> States:
         """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
         self.state = new = next_state(self.state, event)
+        mon = self.mon
+        if mon is not None:
+            ex = self.executor
+            mon.task_state(self.id, new.value, self.fail_count, ex.label if ex is not None else None)
         return new
 
     @property
