@@ -17,7 +17,6 @@ REFERENCE = pathlib.Path(__file__).parent / "data" / "upstream_api_reference.txt
 
 #: deliberately not provided (the root README gives the reasons)
 NOT_PROVIDED = {
-    "parsl.concurrent.ParslPoolExecutor",
     "parsl.addresses.address_by_query",
     "parsl.executors.status_handling.BlockProviderExecutor",
     "parsl.executors.MPIExecutor",
