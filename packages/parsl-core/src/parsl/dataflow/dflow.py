@@ -45,13 +45,15 @@ from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun,
 from . import exit_signals as _signals
 from . import loader
 from .dependencies import describe, failed_parents, resolve, scan
-from .error import KernelClosed, UnfinishableTask
+from .error import KernelClosed
+from .failures import charge_failure, memoize_failure
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
+from .loader import DataFlowKernelLoader as DataFlowKernelLoader  # upstream's path
 from .rundir import make_rundir
 from .states import Event, States
 from .std_paths import default_std_autopath, resolve_auto_streams
-from .stragglers import STRAGGLER_GRACE, foreign_wait, wait_bounded
+from .stragglers import STRAGGLER_GRACE, claim_stragglers, wait_bounded
 from .taskrecord import TaskRecord
 
 if TYPE_CHECKING:
@@ -626,30 +628,11 @@ class DataFlowKernel:
             self._abort(record, exc)
 
     def _charge_failure(self, record: TaskRecord, exc: BaseException) -> BaseException:
-        """Add the cost of this failure to the task's retry budget (``Config.retry_handler``,
-        default 1). A handler that raises ends the retries; its error becomes the task's."""
-        handler = self._retry_handler
-        if handler is None:
-            record.fail_cost += 1
-            return exc
-        try:
-            record.fail_cost += float(handler(exc, record))
-        except Exception as e:
-            logger.exception("the retry_handler raised on task %d; it is not retried", record.id)
-            record.fail_cost = self.retries + 1
-            if e.__cause__ is None:
-                e.__cause__ = exc
-            return e
-        return exc
+        return charge_failure(record, exc, self._retry_handler, self.retries)
 
     def _memoize_failure(self, record: TaskRecord, exc: BaseException) -> None:
-        """A cached task that failed gives the same exception to identical calls later in the
-        run (as upstream does); failures are not checkpointed."""
         if record.cache:
-            try:
-                self.memoizer.update_exception(record, exc)
-            except Exception:
-                logger.exception("could not memoize the failure of task %d", record.id)
+            memoize_failure(self.memoizer, record, exc)
 
     def _claim(self, record: TaskRecord, event: Event) -> bool:
         """Apply ``event`` unless the task already ended (callbacks and the straggler check
@@ -662,18 +645,9 @@ class DataFlowKernel:
 
     def _fail_stragglers(self, waited: float) -> int:
         """Fail every task still blocked on a future nothing in this kernel will complete."""
-        victims: list[tuple[TaskRecord, str]] = []
-        with self._dep_lock:
-            for r in list(self._tasks.values()):
-                fut = foreign_wait(r, self)
-                if fut is None or r.state.final:
-                    continue
-                r.pending = -1  # a late completion of its dependencies no longer launches it
-                r.on(Event.fail)
-                victims.append((r, describe(fut, self)))
-        for r, waiting_for in victims:
-            logger.warning("task %d (%s) can never finish: it waits for %s; failing it", r.id, r.func_name, waiting_for)
-            self._finish(r, exc=UnfinishableTask(r.id, r.func_name, waiting_for, waited))
+        victims = claim_stragglers(self, waited)
+        for record, exc in victims:
+            self._finish(record, exc=exc)
         return len(victims)
 
     def _abort(self, record: TaskRecord, exc: BaseException) -> None:
@@ -741,28 +715,3 @@ class DataFlowKernel:
             self._log_detach = None
             detach()
 
-
-class DataFlowKernelLoader:
-    """Which DataFlowKernel is active (upstream's class-method API; ``parsl.load``,
-    ``parsl.dfk``, ``parsl.clear`` and ``parsl.wait_for_current_tasks`` are the same
-    functions)."""
-
-    @classmethod
-    def clear(cls) -> None:
-        """Forget the loaded kernel so that another can be loaded (it is not cleaned up)."""
-        loader.clear()
-
-    @classmethod
-    def load(cls, config: Config | dict[str, Any] | None = None) -> DataFlowKernel:
-        """Load a kernel from ``config`` and make it the active one."""
-        return loader.load(config)
-
-    @classmethod
-    def wait_for_current_tasks(cls) -> None:
-        """Wait for every task of the active kernel to finish."""
-        loader.wait_for_current_tasks()
-
-    @classmethod
-    def dfk(cls) -> DataFlowKernel:
-        """The active kernel (NoDataFlowKernelError if none is loaded)."""
-        return loader.dfk()

@@ -22,7 +22,9 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .states import States
+from .dependencies import describe
+from .error import UnfinishableTask
+from .states import Event, States
 
 if TYPE_CHECKING:
     from .dflow import DataFlowKernel
@@ -79,3 +81,21 @@ def wait_bounded(dfk: DataFlowKernel) -> None:
             logger.info("cleanup: waiting for %d outstanding tasks (%.0f s so far)", len(records), now - start)
             last_report = now
         dfk._idle.wait(min(_POLL, dfk.straggler_grace))
+
+
+def claim_stragglers(dfk: DataFlowKernel, waited: float) -> list[tuple[TaskRecord, UnfinishableTask]]:
+    """Mark failed every task of ``dfk`` blocked on a foreign future (under the kernel's
+    dependency lock, so a late completion no longer launches it); return them with their
+    errors for the kernel to finish."""
+    victims: list[tuple[TaskRecord, UnfinishableTask]] = []
+    with dfk._dep_lock:
+        for r in list(dfk._tasks.values()):
+            fut = foreign_wait(r, dfk)
+            if fut is None or r.state.final:
+                continue
+            r.pending = -1
+            r.on(Event.fail)
+            waiting_for = describe(fut, dfk)
+            logger.warning("task %d (%s) can never finish: it waits for %s; failing it", r.id, r.func_name, waiting_for)
+            victims.append((r, UnfinishableTask(r.id, r.func_name, waiting_for, waited)))
+    return victims
