@@ -64,6 +64,7 @@ def upstream_python() -> pathlib.Path:
 def _start(python: pathlib.Path | str, script: pathlib.Path, cwd: pathlib.Path) -> subprocess.Popen[str]:
     cwd.mkdir(parents=True)
     shutil.copy(script, cwd / script.name)
+    shutil.copy(SCRIPTS / "_diffkit.py", cwd / "_diffkit.py")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PARSL_TRACKING")}
     return subprocess.Popen(
         [str(python), script.name], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -82,7 +83,7 @@ def _result(p: subprocess.Popen[str], who: str) -> list[object]:
     return json.loads(lines[0][len("RESULT ") :])  # type: ignore[no-any-return]
 
 
-SCRIPT_NAMES = sorted(p.name for p in SCRIPTS.glob("*.py"))
+SCRIPT_NAMES = sorted(p.name for p in SCRIPTS.glob("*.py") if not p.name.startswith("_"))
 
 
 def test_there_are_scripts() -> None:

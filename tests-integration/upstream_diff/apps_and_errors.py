@@ -1,17 +1,11 @@
 """python, bash and join apps; the exception types of failures and dependency failures."""
-import json
+
+from _diffkit import outcome, report
 
 import parsl
 from parsl import bash_app, join_app, python_app
 from parsl.config import Config
 from parsl.executors import ThreadPoolExecutor
-
-
-def outcome(fut):
-    try:
-        return ["ok", fut.result()]
-    except Exception as e:
-        return ["error", type(e).__name__]
 
 
 @python_app
@@ -67,4 +61,4 @@ with parsl.load(config):
     out.append(outcome(fan(4)))
     out.append(outcome(one_bad()))
     out.append(outcome(double(one_bad())))
-print("RESULT " + json.dumps(out))
+report(out)

@@ -1,6 +1,7 @@
 """cleanup() returns although a task waits for a future that is never set."""
 import concurrent.futures
-import json
+
+from _diffkit import report
 
 import parsl
 from parsl import python_app
@@ -19,4 +20,4 @@ ok = add(1, 2)
 out = [ok.result()]
 dfk.cleanup()
 out.append("cleanup returned")
-print("RESULT " + json.dumps(out))
+report(out)

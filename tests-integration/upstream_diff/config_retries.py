@@ -1,5 +1,6 @@
 """Config fields assigned after construction, retries and retry_handler, exit_mode."""
-import json
+
+from _diffkit import outcome, report
 
 import parsl
 from parsl import python_app
@@ -7,13 +8,6 @@ from parsl.config import Config
 from parsl.executors import ThreadPoolExecutor
 
 runs = {}
-
-
-def outcome(fut):
-    try:
-        return ["ok", fut.result()]
-    except Exception as e:
-        return ["error", type(e).__name__]
 
 
 @python_app
@@ -54,4 +48,4 @@ with dfk:
     out.append(outcome(flaky("e", 1)))
 dfk.cleanup()
 parsl.clear()
-print("RESULT " + json.dumps(out))
+report(out)

@@ -1,18 +1,12 @@
 """AppFuture lifting (fut['key'], fut.attr) and plain concurrent.futures dependencies."""
 import concurrent.futures
-import json
 import threading
+
+from _diffkit import outcome, report
 
 import parsl
 from parsl import python_app
 from parsl.dataflow.errors import DependencyError
-
-
-def outcome(fut):
-    try:
-        return ["ok", fut.result()]
-    except Exception as e:
-        return ["error", type(e).__name__]
 
 
 class Box:
@@ -63,4 +57,4 @@ with parsl.load():
         out.append([type(x).__name__ for x, _ in e.dependent_exceptions_tids])
         out.append(repr(bad) in str(e))
         out.append(type(e.__cause__).__name__)
-print("RESULT " + json.dumps(out))
+report(out)

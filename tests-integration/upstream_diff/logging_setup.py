@@ -1,8 +1,9 @@
 """parsl.log exactly when logging is on; logconfigs; the logger helpers' return value."""
 import io
-import json
 import logging
 import os
+
+from _diffkit import report
 
 import parsl
 from parsl import python_app
@@ -34,4 +35,4 @@ logging.getLogger("diff.file").info("in file")
 detach_file()
 logging.getLogger("diff.file").info("after")
 out.append(open("file.log").read())
-print("RESULT " + json.dumps(out))
+report(out)

@@ -1,6 +1,7 @@
 """App caching, failures cached within a run, BasicMemoizer checkpoints across runs,
 id_for_memo functions that return bytes."""
-import json
+
+from _diffkit import outcome, report
 
 import parsl
 from parsl import python_app
@@ -9,13 +10,6 @@ from parsl.dataflow.memoization import BasicMemoizer, id_for_memo
 from parsl.utils import get_all_checkpoints, get_last_checkpoint
 
 calls = []
-
-
-def outcome(fut):
-    try:
-        return ["ok", fut.result()]
-    except Exception as e:
-        return ["error", type(e).__name__]
 
 
 class Point:
@@ -80,4 +74,4 @@ with parsl.load(Config()):
         out.append("no error")
     except ValueError:
         out.append("ValueError")
-print("RESULT " + json.dumps(out))
+report(out)

@@ -1,5 +1,6 @@
 """parsl.concurrent.ParslPoolExecutor: submit, map and errors through the standard interface."""
-import json
+
+from _diffkit import report
 
 from parsl.concurrent import ParslPoolExecutor
 from parsl.config import Config
@@ -23,4 +24,4 @@ with ParslPoolExecutor(Config(executors=[ThreadPoolExecutor(max_threads=2)])) as
     except Exception as e:
         out.append(type(e).__name__)
     out.append(pool.submit(square, pool.submit(square, 2)).result())
-print("RESULT " + json.dumps(out))
+report(out)

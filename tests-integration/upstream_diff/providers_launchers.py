@@ -1,5 +1,6 @@
 """Upstream cluster-config objects build unchanged; a LocalProvider config loads."""
-import json
+
+from _diffkit import report
 
 import parsl
 from parsl import python_app
@@ -29,4 +30,4 @@ def hello():
 
 with parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2)], retries=1)):
     out.append(hello().result())
-print("RESULT " + json.dumps(out))
+report(out)

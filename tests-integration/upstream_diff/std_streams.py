@@ -1,17 +1,11 @@
 """Bash-app std streams: AUTO_LOGNAME, std_autopath, (path, mode) tuples, bad specs."""
-import json
 import os
+
+from _diffkit import outcome, report
 
 import parsl
 from parsl import bash_app
 from parsl.config import Config
-
-
-def outcome(fut):
-    try:
-        return ["ok", fut.result()]
-    except Exception as e:
-        return ["error", type(e).__name__]
 
 
 @bash_app
@@ -55,4 +49,4 @@ with parsl.load(Config(std_autopath=autopath)):
     h.result()
     out.append(h.stdout)
     out.append(open(h.stdout).read())
-print("RESULT " + json.dumps(out))
+report(out)

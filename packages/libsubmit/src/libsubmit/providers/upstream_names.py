@@ -95,9 +95,13 @@ class LocalProvider(Local):
 
 class _Upstream:
     """What the batch-scheduler adaptors share: building ``overrides`` from
-    ``scheduler_options`` + scheduler directives + ``worker_init``."""
+    ``scheduler_options`` + scheduler directives + ``worker_init``, and handing everything to
+    the libsubmit provider."""
 
     directive_prefix: ClassVar[str] = ""
+
+    def _setup(self, shape: dict[str, Any], overrides: str | None, kwargs: dict[str, Any], **options: Any) -> None:
+        super().__init__(overrides=overrides, **shape, **options, **kwargs)  # type: ignore[call-arg]
 
     @classmethod
     def _directives(cls, provider: str, pairs: Sequence[tuple[str, Any]]) -> str:
@@ -151,15 +155,15 @@ class SlurmProvider(_Upstream, Slurm):
             [("qos", qos), ("constraint", constraint), ("clusters", clusters), ("exclusive", bool(exclusive)),
              ("cpus-per-task", cores_per_node), ("mem", mem)],
         )
-        super().__init__(
+        self._setup(
+            _shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
+            _lines(directives, scheduler_options, worker_init),
+            kwargs,
             channel=channel,
             launcher=launcher,
             cmd_timeout=cmd_timeout,
             partition=partition,
             account=account,
-            overrides=_lines(directives, scheduler_options, worker_init),
-            **_shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
-            **kwargs,
         )
 
 
@@ -186,16 +190,15 @@ class TorqueProvider(_Upstream, Torque):
         cmd_timeout: float = 120,
         **kwargs: Any,
     ) -> None:
-        _drop_ignored(kwargs)
-        super().__init__(
+        self._setup(
+            _shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
+            _lines(scheduler_options, worker_init),
+            kwargs,
             channel=channel,
             launcher=launcher,
             cmd_timeout=cmd_timeout,
             account=account,
             queue=queue,
-            overrides=_lines(scheduler_options, worker_init),
-            **_shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
-            **kwargs,
         )
 
 
@@ -222,16 +225,15 @@ class CobaltProvider(_Upstream, Cobalt):
         cmd_timeout: float = 10,
         **kwargs: Any,
     ) -> None:
-        _drop_ignored(kwargs)
-        super().__init__(
+        self._setup(
+            _shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
+            _lines(scheduler_options, worker_init),
+            kwargs,
             channel=channel,
             launcher=launcher,
             cmd_timeout=cmd_timeout,
             account=account,
             queue=queue,
-            overrides=_lines(scheduler_options, worker_init),
-            **_shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
-            **kwargs,
         )
 
 
@@ -257,15 +259,14 @@ class GridEngineProvider(_Upstream, GridEngine):
         queue: str | None = None,
         **kwargs: Any,
     ) -> None:
-        _drop_ignored(kwargs)
-        super().__init__(
+        self._setup(
+            _shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
+            _lines(scheduler_options, worker_init),
+            kwargs,
             channel=channel,
             launcher=launcher,
             cmd_timeout=cmd_timeout,
             queue=queue,
-            overrides=_lines(scheduler_options, worker_init),
-            **_shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
-            **kwargs,
         )
 
 
@@ -297,7 +298,6 @@ class CondorProvider(_Upstream, Condor):
         cmd_timeout: float = 60,
         **kwargs: Any,
     ) -> None:
-        _drop_ignored(kwargs)
         lines = []
         if cores_per_slot is not None:
             lines.append(f"request_cpus = {int(cores_per_slot)}")
@@ -314,14 +314,14 @@ class CondorProvider(_Upstream, Condor):
         if transfer_input_files:
             files = [directive_value(str(f), "CondorProvider.transfer_input_files") for f in transfer_input_files]
             lines += ["should_transfer_files = YES", "transfer_input_files = " + ",".join(files)]
-        super().__init__(
+        self._setup(
+            _shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
+            _lines(*lines, scheduler_options),
+            kwargs,
             channel=channel,
             launcher=launcher,
             cmd_timeout=cmd_timeout,
             project=project or None,
             requirements=requirements or None,
             workerSetup=worker_init or None,
-            overrides=_lines(*lines, scheduler_options),
-            **_shape(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism, walltime),
-            **kwargs,
         )
