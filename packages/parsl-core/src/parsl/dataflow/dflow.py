@@ -323,7 +323,7 @@ class DataFlowKernel:
     def wait_for_current_tasks(self) -> None:
         """Wait until every task submitted so far (and any they submit) has finished."""
         start = time.monotonic()
-        stop_display = self._monitor.progress_display() if self._monitor is not None and self._tasks else None
+        stop_display = self._progress_display()
         try:
             while True:
                 outstanding = [r.app_fu for r in list(self._tasks.values())]
@@ -335,6 +335,10 @@ class DataFlowKernel:
         finally:
             if stop_display is not None:
                 stop_display()
+
+    def _progress_display(self) -> Callable[[], None] | None:
+        """Start the monitor's progress display while tasks are outstanding; return its stop."""
+        return self._monitor.progress_display() if self._monitor is not None and self._tasks else None
 
     def checkpoint(self) -> str | None:
         """Checkpoint the dfk incrementally: every completed, cached task not yet checkpointed
@@ -354,7 +358,12 @@ class DataFlowKernel:
                 return
             if wait:
                 self._closing = True
-                wait_bounded(self)
+                stop_display = self._progress_display()
+                try:
+                    wait_bounded(self)
+                finally:
+                    if stop_display is not None:
+                        stop_display()
             else:
                 self._fail_pending(KernelClosed("the DataFlowKernel was cleaned up before this task could run"))
             self.closed = True
