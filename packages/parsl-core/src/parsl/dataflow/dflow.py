@@ -326,7 +326,7 @@ class DataFlowKernel:
         stop_display = self._progress_display()
         try:
             while True:
-                outstanding = [r.app_fu for r in list(self._tasks.values())]
+                outstanding = [f for r in list(self._tasks.values()) if (f := r.app_fu) is not None]
                 if not outstanding:
                     return
                 _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
@@ -439,7 +439,10 @@ class DataFlowKernel:
     def _launch(self, record: TaskRecord) -> None:
         if record.state is not States.pending:
             return
-        if record.app_fu.cancelled():
+        fu = record.app_fu
+        if fu is None:  # it has already ended
+            return
+        if fu.cancelled():
             # the user cancelled it before it could run: it ends without running
             record.on(Event.fail)
             self._tasks.pop(record.id, None)
@@ -485,7 +488,7 @@ class DataFlowKernel:
             self._send(record)
         except BaseException as e:  # an error of ours must fail the task, never lose it
             logger.exception("launching task %d failed", record.id)
-            if not record.app_fu.done():
+            if record.app_fu is not None and not record.app_fu.done():
                 record.state = States.failed
                 self._finish(record, exc=e)
 
@@ -620,10 +623,15 @@ class DataFlowKernel:
         if self._closing and not self._tasks:
             self._idle.set()
         record.depends = None
-        # the future keeps its record (fut.task_record); the arguments are not needed any more
+        # the future keeps its record (fut.task_record); the arguments are not needed any
+        # more, and dropping the record's link back to the future breaks the cycle, so both
+        # are freed by reference counting once the script drops the future
         record.args = ()
         record.func = None  # type: ignore[assignment]
         fu = record.app_fu
+        if fu is None:
+            return
+        record.app_fu = None  # type: ignore[assignment]
         if fu.cancelled():
             return
         if exc is None:
