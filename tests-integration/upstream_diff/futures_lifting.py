@@ -38,6 +38,7 @@ with parsl.load():
     out = []
     r = record(a=1, b={"c": [10, 20, 30]})
     out.append(outcome(r["a"]))
+    out.append(r.task_status())
     out.append(outcome(r["b"]["c"][1]))
     out.append(outcome(box(7).value))
     out.append(outcome(add(r["a"], box(2).value)))

@@ -75,6 +75,8 @@ def test_private_names_are_not_lifted(k) -> None:
     assert not hasattr(fut, "__no_such_dunder__")
     fut.result()
     assert fut.tid == fut.task_record["id"]
+    assert fut.task_status() == "exec_done"
+    assert fail("s").exception(timeout=10) is not None
 
 
 def test_a_plain_future_is_a_dependency(k) -> None:

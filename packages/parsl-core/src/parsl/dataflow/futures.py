@@ -63,6 +63,14 @@ class AppFuture(LeanFuture):
         else:
             self.set_result(executor_fu.result())
 
+    def task_status(self) -> str:
+        """The state of the task behind this future: ``pending``, ``launched``, ``running``,
+        ``joining``, ``exec_done``, ``failed``, ``dep_fail`` or ``memo_done``."""
+        record = self.task_record
+        if record is None:
+            return "unknown"
+        return str(record.state.value)
+
     def __getitem__(self, key: Any) -> AppFuture:
         return self._lift("getitem", key)
 
