@@ -6,7 +6,6 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-
 from test_libsubmit_slurm import _why  # the same service check
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(_why is not None, reason=_why or "")]
