@@ -139,3 +139,23 @@ def test_data_flow_kernel_loader(k) -> None:
     f = add(1, 1)
     DataFlowKernelLoader.wait_for_current_tasks()
     assert f.done()
+
+
+def test_dfk_tasks_holds_the_unfinished_records(k) -> None:
+    import threading
+
+    gate = threading.Event()
+
+    @python_app
+    def wait_gate():
+        gate.wait(10)
+        return 1
+
+    f = wait_gate()
+    assert f.tid in k.tasks and k.tasks[f.tid]["func_name"] == "wait_gate"
+    gate.set()
+    f.result()
+    k.wait_for_current_tasks()
+    assert f.tid not in k.tasks
+    with pytest.raises(TypeError):
+        k.tasks[99] = None  # type: ignore[index]

@@ -34,6 +34,7 @@ import time
 import uuid
 from collections import deque
 from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..app.errors import DependencyError, JoinError, RemoteExceptionWrapper, UnkeyableArgument
@@ -395,6 +396,12 @@ class DataFlowKernel:
     def task_count(self) -> int:
         """Tasks submitted so far."""
         return peek_count(self._ids)
+
+    @property
+    def tasks(self) -> Mapping[int, TaskRecord]:
+        """The records of the tasks not finished yet, by id (read-only; upstream's
+        ``dfk.tasks``)."""
+        return MappingProxyType(self._tasks)
 
     def __enter__(self) -> DataFlowKernel:
         return self
