@@ -69,3 +69,21 @@ def test_opt_in_without_endpoint_sends_nowhere(caplog):
     assert "PARSL_TRACKING_ENDPOINT is not set" in caplog.text
     assert resolve(True, {"PARSL_TRACKING_ENDPOINT": "nonsense"}) is None
     assert resolve(False, {"PARSL_TRACKING": "true", "PARSL_TRACKING_ENDPOINT": "127.0.0.1:9"}) == ("127.0.0.1", 9)
+
+
+@pytest.mark.parametrize(("level", "events"), [(0, []), (1, ["start", "end"]), (3, ["start", "end"])])
+def test_upstream_levels_opt_in_above_zero(listener, monkeypatch, level, events):
+    from parsl.usage_tracking import levels
+
+    assert (levels.DISABLED, levels.LEVEL_1, levels.LEVEL_3) == (0, 1, 3)
+    monkeypatch.setenv("PARSL_TRACKING_ENDPOINT", "127.0.0.1:%d" % listener.getsockname()[1])
+    monkeypatch.delenv("PARSL_TRACKING", raising=False)
+    run_workflow(Config(executors=[ThreadPoolExecutor(1)], usage_tracking=level))
+    assert [m["event"] for m in received(listener)] == events
+
+
+def test_a_level_out_of_range_is_refused():
+    from parsl.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="usage_tracking"):
+        Config(usage_tracking=4)
