@@ -29,7 +29,7 @@ from typing import Any
 
 from parsl.interfaces import Monitor, RunInfo
 
-from .schema import DB_NAME, DDL, FINAL_STATES, SCHEMA_VERSION
+from .schema import DB_NAME, DDL, FINAL_STATES, INDEXES, SCHEMA_VERSION
 
 logger = logging.getLogger("parsl.monitoring")
 
@@ -113,6 +113,7 @@ class SqliteMonitor(Monitor):
         db = self._db
         if db is not None:
             try:
+                db.executescript(INDEXES)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (repr(time.time()),))
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as e:

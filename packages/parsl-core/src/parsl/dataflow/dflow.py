@@ -289,7 +289,7 @@ class DataFlowKernel:
         self._tasks[tid] = record
         if mon is not None:
             record.mon = mon
-            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)])
+            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)] if found else ())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from .futures import AppFuture
 
 
+_STATE_NAMES = {s: s.value for s in States}  # Enum.value is a property: slow on a hot path
+
+
 class TaskRecord:
     """One task. ``func`` is what the executor runs; ``depends`` the futures it waits for."""
 
@@ -76,7 +79,7 @@ class TaskRecord:
         mon = self.mon
         if mon is not None:
             ex = self.executor
-            mon.task_state(self.id, new.value, self.fail_count, ex.label if ex is not None else None)
+            mon.task_state(self.id, _STATE_NAMES[new], self.fail_count, ex.label if ex is not None else None)
         return new
 
     def __repr__(self) -> str:

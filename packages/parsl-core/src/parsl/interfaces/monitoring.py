@@ -25,13 +25,12 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """Where and when one try of a task ran, as seen by the worker."""
+class RunInfo(NamedTuple):
+    """Where and when one try of a task ran, as seen by the worker (a tuple: cheap to make on
+    every task and to send back with its result)."""
 
     host: str
     pid: int
@@ -80,6 +79,7 @@ class Monitor(ABC):
 
 
 _HOST: str | None = None
+_PID: int | None = None
 
 
 def _host() -> str:
@@ -89,9 +89,32 @@ def _host() -> str:
     return _HOST
 
 
+def _pid() -> int:
+    global _PID
+    if _PID is None:
+        _PID = os.getpid()
+    return _PID
+
+
+def _forget_pid() -> None:
+    global _PID
+    _PID = None
+
+
+os.register_at_fork(after_in_child=_forget_pid)
+
+
 def _thread() -> str:
     t = threading.current_thread()
     return "" if t is threading.main_thread() else t.name
+
+
+_new_tuple = tuple.__new__
+
+
+def _run_info(started: float, exit_code: int | None) -> RunInfo:
+    # tuple.__new__ straight: a NamedTuple's own __new__ is Python code, and this runs per task
+    return _new_tuple(RunInfo, (_host(), _pid(), started, time.time(), exit_code, _thread()))  # type: ignore[no-any-return]
 
 
 class MonitoredRun:
@@ -121,13 +144,11 @@ class MonitoredCall:
         except BaseException as e:
             code = getattr(e, "exitcode", None)
             try:
-                e.parsl_run_info = RunInfo(  # type: ignore[attr-defined]
-                    _host(), os.getpid(), started, time.time(), code if isinstance(code, int) else None, _thread()
-                )
+                e.parsl_run_info = _run_info(started, code if isinstance(code, int) else None)  # type: ignore[attr-defined]
             except Exception:  # an exception type that refuses new attributes
                 pass
             raise
-        return MonitoredRun(value, RunInfo(_host(), os.getpid(), started, time.time(), 0 if self.bash else None, _thread()))
+        return MonitoredRun(value, _run_info(started, 0 if self.bash else None))
 
     def __getstate__(self) -> tuple[Callable[..., Any], bool]:
         return (self.func, self.bash)
