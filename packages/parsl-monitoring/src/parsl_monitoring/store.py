@@ -105,7 +105,7 @@ class SqliteMonitor(Monitor):
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
         finally:
             db.close()
-        self._errors = open(Path(run_dir) / "monitoring-writer.err", "wb")  # noqa: SIM115 - lives as long as the writer
+        self._errors = open(Path(run_dir) / "monitoring-writer.err", "wb")  # lives as long as the writer
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "parsl_monitoring.writer", str(self.path)],
             stdin=subprocess.PIPE,
