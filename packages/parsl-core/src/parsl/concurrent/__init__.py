@@ -46,6 +46,8 @@ class ParslPoolExecutor(concurrent.futures.Executor):
         return app
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> AppFuture:
+        """Run ``fn`` with these arguments as a task; return its AppFuture (futures among the
+        arguments are dependencies, as for any app)."""
         return self.get_app(fn)(*args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
