@@ -28,6 +28,6 @@ def hello():
     return "hello"
 
 
-with parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2)], retries=1)):
+with parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2)], retries=1, strategy="none", max_idletime=60.0)):
     out.append(hello().result())
 report(out)

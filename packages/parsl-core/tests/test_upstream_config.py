@@ -192,3 +192,17 @@ def test_set_file_logger_returns_a_detacher(tmp_path) -> None:
     detach()
     logging.getLogger("parsl.test_upstream_file").info("dropped")
     assert path.read_text() == "kept\n"
+
+
+def test_upstream_scaling_keywords_are_accepted_checked_and_logged() -> None:
+    c = parsl.Config(strategy="none", strategy_period=2, max_idletime=30.0, garbage_collect=True, project_name="p")
+    assert c.ignored_upstream_settings() == ["strategy='none'", "strategy_period=2", "max_idletime=30.0", "project_name='p'"]
+    with parsl.load(c) as dfk:
+        pass
+    log = open(os.path.join(dfk.run_dir, "parsl.log")).read()
+    assert "upstream Config settings with no effect here: strategy='none', strategy_period=2" in log
+    assert parsl.Config().ignored_upstream_settings() == []
+    with pytest.raises(ConfigurationError, match="strategy"):
+        parsl.Config(strategy="fastest")
+    with pytest.raises(ConfigurationError, match="strategy_period"):
+        parsl.Config(strategy_period=0)

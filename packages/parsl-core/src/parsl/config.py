@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 EXIT_MODES = ("cleanup", "skip", "wait")
+UPSTREAM_STRATEGIES = ("simple", "htex_auto_scale", "none", None)
+#: upstream Config keywords accepted with no effect here, and upstream's defaults for them
+UPSTREAM_IGNORED: dict[str, Any] = {
+    "strategy": "simple",
+    "strategy_period": 5,
+    "max_idletime": 120.0,
+    "garbage_collect": True,
+    "project_name": None,
+}
 
 
 def _default_executors() -> tuple[ParslExecutor, ...]:
@@ -59,6 +68,11 @@ class Config:
             given as ``parsl.AUTO_LOGNAME`` (default
             ``<run_dir>/task_logs/NNNN/task_<id>_<name>[_<label>].<stdout|stderr>``).
         internal_tasks_max_threads: threads for join apps and lifted futures.
+        strategy, strategy_period, max_idletime, garbage_collect, project_name: upstream's
+            keywords, accepted (and checked) so its configs load; scaling is set on each
+            executor here (``max_idletime=``, ``strategy_interval=``), finished tasks are
+            always dropped, and a kernel logs one line naming any of these set to a value
+            other than upstream's default.
         monitoring: record every task's transitions, where it ran, and block events, for
             ``parsl status`` / ``parsl report`` / ``parsl web``: True loads the ``sqlite``
             monitoring plugin (``pip install parsl-monitoring``; it writes
@@ -87,6 +101,11 @@ class Config:
     exit_mode: str = "cleanup"
     std_autopath: Callable[[Any, str], str] | None = None
     internal_tasks_max_threads: int = 10
+    strategy: str | None = "simple"
+    strategy_period: float = 5
+    max_idletime: float = 120.0
+    garbage_collect: bool = True
+    project_name: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -157,6 +176,19 @@ class Config:
         n = self.internal_tasks_max_threads
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ConfigurationError(f"must be a positive integer, got {n!r}", "internal_tasks_max_threads")
+        if self.strategy not in UPSTREAM_STRATEGIES:
+            raise ConfigurationError(f"must be one of {', '.join(map(repr, UPSTREAM_STRATEGIES))}; got {self.strategy!r}", "strategy")
+        for name in ("strategy_period", "max_idletime"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (name == "strategy_period" and v == 0):
+                raise ConfigurationError(f"must be a positive number of seconds, got {v!r}", name)
+        if not isinstance(self.garbage_collect, bool):
+            raise ConfigurationError(f"must be True or False, got {self.garbage_collect!r}", "garbage_collect")
+
+    def ignored_upstream_settings(self) -> list[str]:
+        """Upstream keywords set to something other than upstream's default, which have no
+        effect here (the kernel logs them once)."""
+        return [f"{k}={getattr(self, k)!r}" for k, default in UPSTREAM_IGNORED.items() if getattr(self, k) != default]
 
     def with_(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""

@@ -125,6 +125,9 @@ class DataFlowKernel:
             os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
         self._log_detach = start_run_log(self.run_dir, cfg.initialize_logging)
+        ignored = cfg.ignored_upstream_settings()
+        if ignored:
+            logger.info("upstream Config settings with no effect here: %s (scaling is set on each executor)", ", ".join(ignored))
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
