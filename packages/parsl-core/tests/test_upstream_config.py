@@ -206,3 +206,11 @@ def test_upstream_scaling_keywords_are_accepted_checked_and_logged() -> None:
         parsl.Config(strategy="fastest")
     with pytest.raises(ConfigurationError, match="strategy_period"):
         parsl.Config(strategy_period=0)
+
+
+def test_executors_may_be_none_or_any_iterable() -> None:
+    assert [type(e).__name__ for e in parsl.Config(executors=None).executors] == ["ThreadPoolExecutor"]
+    gen = (parsl.ThreadPoolExecutor(label=f"t{i}") for i in range(2))
+    assert [e.label for e in parsl.Config(executors=gen).executors] == ["t0", "t1"]
+    with pytest.raises(ConfigurationError, match="executors"):
+        parsl.Config(executors=[])

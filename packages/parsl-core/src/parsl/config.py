@@ -8,7 +8,7 @@ and translated into a ``Config`` by :mod:`parsl.config_dict`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ConfigurationError
 from .interfaces import Memoizer, Monitor, ParslExecutor, parse_walltime
@@ -114,8 +114,12 @@ class Config:
         """Check every field (again: fields may be assigned after construction); a kernel
         calls this when it loads the config."""
         executors = self.executors
+        if executors is None:  # upstream's spelling of "the default"
+            executors = _default_executors()
         if isinstance(executors, ParslExecutor):
             executors = (executors,)
+        if isinstance(executors, Iterable) and not isinstance(executors, (list, tuple, str, bytes, Mapping)):
+            executors = tuple(executors)  # any iterable, as upstream
         if not isinstance(executors, (list, tuple)) or not executors:
             raise ConfigurationError("must be a non-empty list of executors", "executors")
         labels: set[str] = set()
