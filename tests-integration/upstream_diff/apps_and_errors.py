@@ -5,6 +5,7 @@ from _diffkit import outcome, report
 import parsl
 from parsl import bash_app, join_app, python_app
 from parsl.config import Config
+from parsl.data_provider.files import File
 from parsl.executors import ThreadPoolExecutor
 
 
@@ -33,6 +34,21 @@ def exit_with(code):
     return f"exit {code}"
 
 
+@bash_app
+def no_output(outputs=()):
+    return "true"
+
+
+@bash_app
+def no_command():
+    return None
+
+
+@bash_app
+def bad_format():
+    return "echo {missing}"
+
+
 @join_app
 def fan(n):
     return [double(i) for i in range(n)]
@@ -58,6 +74,9 @@ with parsl.load(config):
         exit_with(4).result()
     except Exception as e:
         out.append(getattr(e, "exitcode", None))
+    out.append(outcome(no_output(outputs=[File("never-made.txt")])))
+    out.append(isinstance(no_command().exception(), ValueError))  # upstream: a ValueError; ours: BashAppNoReturn, also one
+    out.append(outcome(bad_format()))
     out.append(outcome(fan(4)))
     out.append(outcome(one_bad()))
     out.append(outcome(double(one_bad())))

@@ -214,3 +214,39 @@ def test_executors_may_be_none_or_any_iterable() -> None:
     assert [e.label for e in parsl.Config(executors=gen).executors] == ["t0", "t1"]
     with pytest.raises(ConfigurationError, match="executors"):
         parsl.Config(executors=[])
+
+
+def test_modern_bash_apps_run_commands_with_literal_braces(tmp_path) -> None:
+    """Upstream formats no command; ours formats @bash_app commands with the call's
+    arguments when that works (the README's style) and runs the rest as returned."""
+    from parsl import App
+    from parsl.app.errors import AppBadFormatting, BashAppNoReturn
+
+    (tmp_path / "data.txt").write_text("a 1\nb 2\n")
+
+    @bash_app
+    def first_column(path, stdout=None):
+        return "awk '{print $1}' " + path
+
+    @bash_app
+    def formatted(word, stdout=None):
+        return "echo {0}"
+
+    @bash_app
+    def nothing():
+        return None
+
+    with parsl.load() as dfk:
+        first_column(str(tmp_path / "data.txt"), stdout=str(tmp_path / "col.txt")).result()
+        formatted("hi", stdout=str(tmp_path / "f.txt")).result()
+        err = nothing().exception()
+
+        @App("bash", dfk)
+        def strict(stdout=None):
+            return "awk '{print $1}' x"
+
+        with pytest.raises(AppBadFormatting, match="literal braces must be doubled"):
+            strict().result()
+    assert (tmp_path / "col.txt").read_text() == "a\nb\n"
+    assert (tmp_path / "f.txt").read_text() == "hi\n"
+    assert isinstance(err, BashAppNoReturn) and isinstance(err, ValueError)

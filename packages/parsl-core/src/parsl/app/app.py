@@ -121,6 +121,8 @@ class BashApp(AppBase):
     """Extends AppBase to cover the Bash App."""
 
     kind = "bash"
+    #: a command that does not format with the call's arguments fails (0.5.0's ``@App``)
+    strict_format = True
 
     def _bash_call(self) -> Callable[..., Any]:
         defaults: dict[str, Any] = {}
@@ -131,7 +133,7 @@ class BashApp(AppBase):
         except (TypeError, ValueError):
             pass
         self._defaults = defaults
-        return BashCall(self.func, self.func_name, self.walltime, defaults)
+        return BashCall(self.func, self.func_name, self.walltime, defaults, self.strict_format)
 
     def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         defaults = self._defaults
@@ -144,6 +146,13 @@ class BashApp(AppBase):
         call = self._bash_call()
         self._std_defaults = {k: v for k, v in self._defaults.items() if k in ("stdout", "stderr") and v is not None}
         return call
+
+
+class ModernBashApp(BashApp):
+    """A bash app of the ``@bash_app`` decorator: a command with literal braces that does not
+    format runs as returned (upstream formats nothing)."""
+
+    strict_format = False
 
 
 class JoinApp(AppBase):
@@ -235,7 +244,7 @@ def bash_app(
 ) -> Any:
     """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
     :class:`BashApp` (or a decorator that makes one)."""
-    return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+    return _modern(ModernBashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
 
 
 def join_app(

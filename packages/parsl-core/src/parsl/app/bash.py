@@ -2,7 +2,9 @@
 
 The returned string is formatted (PEP 3101) with the call's positional arguments and all its
 named arguments (defaults of the function's signature included), so ``{0}``,
-``{outputs[0]}`` and ``{inputs[1]}`` work. The result of a successful run is the exit code 0;
+``{outputs[0]}`` and ``{inputs[1]}`` work. For apps of the modern ``@bash_app`` decorator a
+command that does not format (literal braces: ``awk '{print $1}'``, ``${HOME}``) runs as
+returned, as upstream runs every command; ``@App('bash')`` apps fail with AppBadFormatting. The result of a successful run is the exit code 0;
 failures raise the documented errors:
 
 * no string returned → :class:`BashAppNoReturn`
@@ -85,16 +87,19 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 class BashCall:
     """What an executor runs for one bash-app call (picklable, so remote executors can too)."""
 
-    __slots__ = ("defaults", "func", "name", "walltime")
+    __slots__ = ("defaults", "func", "name", "strict_format", "walltime")
 
-    def __init__(self, func: Callable[..., Any], name: str, walltime: float | None, defaults: dict[str, Any]) -> None:
+    def __init__(
+        self, func: Callable[..., Any], name: str, walltime: float | None, defaults: dict[str, Any], strict_format: bool = True
+    ) -> None:
         self.func = func
         self.name = name
         self.walltime = walltime
         self.defaults = defaults
+        self.strict_format = strict_format
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (BashCall, (self.func, self.name, self.walltime, self.defaults))
+        return (BashCall, (self.func, self.name, self.walltime, self.defaults, self.strict_format))
 
     def __call__(self, *args: Any, **kwargs: Any) -> int:
         named = {**self.defaults, **kwargs}
@@ -104,11 +109,13 @@ class BashCall:
         try:
             cmd = cmd.format(*args, **named)
         except (IndexError, KeyError, ValueError, AttributeError) as e:
-            raise AppBadFormatting(
-                f"bash app {self.name}: formatting the command failed with {type(e).__name__}: {e} "
-                "(literal braces must be doubled, e.g. ${{HOME}})",
-                None,  # type: ignore[arg-type]
-            ) from None
+            if self.strict_format:
+                raise AppBadFormatting(
+                    f"bash app {self.name}: formatting the command failed with {type(e).__name__}: {e} "
+                    "(literal braces must be doubled, e.g. ${{HOME}})",
+                    None,  # type: ignore[arg-type]
+                ) from None
+            # a modern app's command with literal braces: it runs as returned
         stdout = _open_stream(named.get("stdout"), "stdout")
         try:
             stderr = _open_stream(named.get("stderr"), "stderr")

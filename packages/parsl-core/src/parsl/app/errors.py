@@ -86,8 +86,8 @@ class AppTimeout(_ReasonExit, AppException):
     """
 
 
-class BashAppNoReturn(_ReasonExit, AppException):
-    """Bash app returned no string.
+class BashAppNoReturn(_ReasonExit, AppException, ValueError):
+    """Bash app returned no string (also a ``ValueError``, which upstream raises then).
 
     Contains: reason(string) exitcode(int) retries(int/None)
     """
