@@ -38,7 +38,7 @@ from ..scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, 
 from .errors import BlockFailed
 from .hub import Hub
 from .launch import mpi_launcher
-from .mpi_apps import SPEC_KEYWORD, spec_from_kwargs
+from .mpi_apps import SPEC_KEYWORD, requested_spec
 from .wire import new_key, write_key_file
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         self.execution_provider = execution_provider
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape(tasks_per_node=4, init_blocks=1, min_blocks=1, max_blocks=1))
         tpn = self.shape.tasks_per_node
+        if isinstance(tpn, str) and tpn.strip().isdigit():
+            tpn = int(tpn)
         self.ranks_per_block: int | None = tpn * self.shape.nodes_per_block if isinstance(tpn, int) else None
         if self.ranks_per_block is not None and self.ranks_per_block < 2:
             raise ConfigurationError(
@@ -232,7 +234,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         fut: Future[Any] = Future()
         msg: dict[str, Any] = {}
         try:
-            spec = spec_from_kwargs(kwargs) if SPEC_KEYWORD in kwargs else None
+            spec = requested_spec(func, kwargs)
             if spec is not None:
                 self._check_fits(spec.num_ranks, spec.num_nodes)
                 msg["ranks"], msg["nodes"] = spec.num_ranks, spec.num_nodes

@@ -16,10 +16,12 @@ its own MPI job under mpi4py and returns the list of every rank's result.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import shlex
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from parsl.errors import ConfigurationError
 from parsl.interfaces import reject_unknown_keys
@@ -39,7 +41,7 @@ _RUNTIME_NAMES = frozenset({
     "OMPI_MCA_initial_wdir", "OMPI_MCA_shmem_RUNTIME_QUERY_hint", "OMPI_MCA_mpi_oversubscribe",
     "SLURM_NTASKS", "SLURM_NPROCS", "SLURM_NODEID", "SLURM_GTIDS", "SLURM_CPU_BIND", "SLURM_CPU_BIND_LIST",
     "SLURM_CPU_BIND_TYPE", "SLURM_CPU_BIND_VERBOSE", "SLURM_DISTRIBUTION", "SLURM_LAUNCH_NODE_IPADDR", "SLURM_SRUN_COMM_HOST",
-    "SLURM_SRUN_COMM_PORT", "SLURM_UMASK", "SLURM_PRIO_PROCESS", "SLURM_TASKS_PER_NODE", "SLURM_MPI_TYPE_USED",
+    "SLURM_SRUN_COMM_PORT", "SLURM_LABELIO", "SLURM_UMASK", "SLURM_PRIO_PROCESS", "SLURM_TASKS_PER_NODE", "SLURM_MPI_TYPE_USED",
 })
 
 
@@ -86,6 +88,42 @@ def spec_from_kwargs(kwargs: Mapping[str, Any]) -> MpiSpec | None:
     return MpiSpec(ranks, nodes)
 
 
+def requested_spec(func: Callable[..., Any], kwargs: Mapping[str, Any]) -> MpiSpec | None:
+    """The MPI request of a call: its ``parsl_resource_specification`` keyword, else the
+    default the app's function declares for it."""
+    if SPEC_KEYWORD in kwargs:
+        return spec_from_kwargs(kwargs)
+    default = _declared_default(func)
+    return spec_from_kwargs({SPEC_KEYWORD: default}) if default else None
+
+
+def _declared_default(func: Callable[..., Any]) -> Any:
+    from parsl.app.bash import BashCall
+    from parsl.app.walltime import TimedCall
+
+    if isinstance(func, BashCall):
+        return func.defaults.get(SPEC_KEYWORD)
+    inner = func.func if isinstance(func, TimedCall) else func
+    try:
+        return _signature_default(inner)
+    except TypeError:  # unhashable callables
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature_default(func: Callable[..., Any]) -> Any:
+    try:
+        p = inspect.signature(func).parameters.get(SPEC_KEYWORD)
+    except (TypeError, ValueError):
+        return None
+    return None if p is None or p.default is inspect.Parameter.empty else p.default
+
+
+def without_runtime(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without the variables an MPI runtime sets for its own ranks."""
+    return {k: v for k, v in env.items() if not (k.startswith(_RUNTIME_PREFIXES) or k in _RUNTIME_NAMES)}
+
+
 def compose_prefix(launcher: str, spec: MpiSpec, nodes: list[str], options: str = "") -> str:
     """The command prefix that starts ``spec.num_ranks`` ranks on ``nodes`` (one entry per
     node, ``spec.ranks_per_node`` ranks each)."""
@@ -105,7 +143,7 @@ def compose_prefix(launcher: str, spec: MpiSpec, nodes: list[str], options: str 
 def app_environment(base: Mapping[str, str], launcher: str, spec: MpiSpec, nodes: list[str], options: str = "") -> dict[str, str]:
     """The environment an MPI app runs in: ``base`` without the block's own MPI runtime
     variables, plus ``PARSL_MPI_PREFIX`` and friends."""
-    env = {k: v for k, v in base.items() if not (k.startswith(_RUNTIME_PREFIXES) or k in _RUNTIME_NAMES)}
+    env = without_runtime(base)
     env.update(
         PARSL_MPI_PREFIX=compose_prefix(launcher, spec, nodes, options),
         PARSL_NUM_RANKS=str(spec.num_ranks),

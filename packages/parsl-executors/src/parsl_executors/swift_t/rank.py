@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     from mpi4py import MPI
 
     from .dispatcher import Dispatcher, worker_loop
-    from .mpi_apps import detect_launcher
+    from .mpi_apps import detect_launcher, without_runtime
 
     comm = MPI.COMM_WORLD
     comm.Set_errhandler(MPI.ERRORS_RETURN)
@@ -77,6 +77,10 @@ def main(argv: list[str]) -> int:
         clean = Dispatcher(comm, conn, args.block, node, launcher, args.mpi_options).run()
     else:
         conn = RankConnection(args.address, args.port, key, _hello("worker", args.block, rank, size))
+        # tasks' own processes must not take themselves for ranks of this block's job
+        clean_env = without_runtime(os.environ)
+        os.environ.clear()
+        os.environ.update(clean_env)
         clean = worker_loop(comm, conn, args.work_dir, node)
     conn.close()
     sys.stdout.flush()

@@ -147,13 +147,14 @@ class Scheduler:
         blocked = False
         while self.queue:
             w = self.queue.popleft()
+            blocked = blocked or bool(kept) and kept[0].passed >= self.max_passes
             placed = None if blocked or not self.idle else self._place(w)
             if placed is None:
-                if not blocked and self.idle:
-                    w.passed += 1
-                    blocked = w.passed > self.max_passes
                 kept.append(w)
                 continue
+            if kept:
+                # w passes the oldest waiting task, which may be passed only so often
+                kept[0].passed += 1
             rank, usage = placed
             del self.idle[rank]
             self.used.update(usage)
