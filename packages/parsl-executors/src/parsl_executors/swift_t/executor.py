@@ -23,6 +23,7 @@ import pickle
 import shlex
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Mapping
 
@@ -290,6 +291,14 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         """(block id, rank) → (host, pid) of every rank connected now."""
         hub = self._hub
         return hub.ranks() if hub is not None else {}
+
+    def wait_for_ranks(self, n: int, timeout: float = 60.0) -> None:
+        """Block until ``n`` ranks (all blocks together) are connected, or raise TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while len(self.ranks()) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"executor {self.label!r}: {len(self.ranks())} of {n} ranks connected after {timeout} s")
+            time.sleep(0.05)
 
     # -- blocks ----------------------------------------------------------------------------
 
