@@ -5,7 +5,7 @@ as they ask (pull), so uneven tasks balance.
 
     executor ══ {task_id, buffer[, mpi]} ══▶ rank 0 ── Scheduler (slots, first fit) ──▶ MPI TASK ──▶ worker k
              ◀═ {task_id, result|exception} ═╡      ◀──────────── MPI RESULT (k is idle again) ────┘
-             ◀═ {window: n}   (tasks rank 0 is ready to hold: 2 per worker)
+             ◀═ {window: n}   (tasks rank 0 is ready to hold: 4 per worker)
              ══ {lost_rank: k} (the executor saw worker k's connection drop) ──▶ its task fails with WorkerLost
              ══ {stop: True} ──▶ MPI STOP to every worker; exit
 
@@ -128,7 +128,7 @@ class Dispatcher:
                 self.stopping = True
 
     def _flush(self) -> None:
-        window = 2 * self.sched.workers
+        window = 4 * self.sched.workers
         if window != self.window:
             self.window = window
             self.out.append({"window": window})
