@@ -5,7 +5,6 @@ started by srun inside a Slurm job whose MPI hello-world app runs 4 ranks throug
 (PMIx)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +19,9 @@ def _mpi_missing() -> str | None:
     if shutil.which("mpiexec") is None:
         return "Open MPI is not installed (run tests-integration/services/mpi/start.sh as root)"
     try:
-        import libsubmit  # noqa: F401
         import mpi4py  # noqa: F401
+
+        import libsubmit  # noqa: F401
     except ImportError as e:
         return f"{e.name} is not installed: pip install 'parsl-executors[mpi]' libsubmit"
     return None

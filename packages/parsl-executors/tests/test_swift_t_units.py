@@ -261,3 +261,24 @@ def test_a_block_needs_two_ranks_and_apps_must_fit() -> None:
     ex = TurbineExecutor(shape=BlockShape(tasks_per_node=4))
     with pytest.raises(ConfigurationError, match="asks for 5 ranks, but a block of executor 'swift_t' has 4"):
         ex._check_fits(5, 1)
+
+
+def test_without_mpi4py_the_path_imports_and_start_names_the_extra(tmp_path: os.PathLike[str]) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['mpi4py'] = None\n"
+        "from parsl.executors.swift_t import TurbineExecutor\n"
+        "from parsl.interfaces import ExecutorContext\n"
+        "ex = TurbineExecutor()\n"
+        "try:\n"
+        f"    ex.start(ExecutorContext('r', {str(tmp_path)!r}))\n"
+        "except ImportError as e:\n"
+        "    print('ImportError:', e)\n"
+        "ex.shutdown()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (
+        "ImportError: the swift_t (Turbine) executor needs the module 'mpi4py', which is not installed; "
+        "install it with: pip install 'parsl-executors[mpi]'"
+    ), r.stdout

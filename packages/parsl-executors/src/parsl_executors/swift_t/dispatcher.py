@@ -113,8 +113,8 @@ class Dispatcher:
             if "buffer" in m:
                 ranks, nodes = m.get("ranks", 1), m.get("nodes", 1)
                 if ranks > self.size:
-                    err = ValueError(f"the MPI app asks for {ranks} ranks; this block has {self.size} slots")
-                    self.out.append({"task_id": m["task_id"], "exception": _wrapped(err)})
+                    too_big = ValueError(f"the MPI app asks for {ranks} ranks; this block has {self.size} slots")
+                    self.out.append({"task_id": m["task_id"], "exception": _wrapped(too_big)})
                     continue
                 self.sched.submit(m["task_id"], (m["task_id"], m["buffer"], ranks, nodes), ranks, nodes)
             elif "lost_rank" in m:

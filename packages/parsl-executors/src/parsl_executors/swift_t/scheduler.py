@@ -147,7 +147,7 @@ class Scheduler:
         blocked = False
         while self.queue:
             w = self.queue.popleft()
-            blocked = blocked or bool(kept) and kept[0].passed >= self.max_passes
+            blocked = blocked or (bool(kept) and kept[0].passed >= self.max_passes)
             placed = None if blocked or not self.idle else self._place(w)
             if placed is None:
                 kept.append(w)
