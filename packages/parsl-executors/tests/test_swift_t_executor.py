@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,30 @@ def test_mpi_apps_get_their_prefix_and_pack_into_one_block(tmp_path: Path, monke
     dfk.cleanup()
     assert_all_gone(procs)
     assert glob.glob(str(tmp_path / "runinfo" / "*" / "swift_t" / "mpi" / "*")) == []  # no task file left behind
+
+
+def test_blocks_follow_the_strategy_and_idle_ranks_do_not_spin(turbine: Any) -> None:
+    import psutil
+
+    from parsl.interfaces import BlockShape
+
+    ex = turbine(shape=BlockShape(tasks_per_node=3, init_blocks=0, min_blocks=0, max_blocks=1), max_idletime=2.0, strategy_interval=0.2)
+    assert ex.blocks == {}
+    assert ex.submit(pow, 3, 2).result(timeout=90) == 9  # the strategy started a block for it
+    ex.wait_for_ranks(3)
+    procs = block_pids(ex)
+    ranks = [psutil.Process(pid) for _h, pid in ex.ranks().values()]
+    before = sum(p.cpu_times().user + p.cpu_times().system for p in ranks)
+    time.sleep(1.0)  # idle, shorter than max_idletime
+    spent = sum(p.cpu_times().user + p.cpu_times().system for p in ranks) - before
+    assert spent < 0.3, f"3 idle ranks used {spent:.2f} s of CPU in 1 s"
+    wait_for(lambda: ex.blocks == {}, what="the idle block to be released")
+    assert_all_gone(procs)
+
+
+def test_a_block_that_cannot_start_fails_waiting_tasks_clearly(turbine: Any) -> None:
+    from parsl_executors.swift_t import BlockFailed
+
+    ex = turbine(rank_command="/bin/false")
+    err = ex.submit(pow, 2, 2).exception(timeout=90)
+    assert isinstance(err, BlockFailed) and "before any rank connected" in str(err), err
