@@ -300,3 +300,27 @@ def test_a_block_that_cannot_start_fails_waiting_tasks_clearly(turbine: Any) -> 
     ex = turbine(rank_command="/bin/false")
     err = ex.submit(pow, 2, 2).exception(timeout=90)
     assert isinstance(err, BlockFailed) and "before any rank connected" in str(err), err
+
+
+def test_commands_of_running_bash_apps_end_with_the_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    require_mpi()
+    monkeypatch.chdir(tmp_path)
+    from parsl import DataFlowKernel, bash_app
+    from parsl_executors.swift_t import TurbineExecutor
+
+    ex = TurbineExecutor()
+    dfk = DataFlowKernel(executors=[ex])
+
+    @bash_app(data_flow_kernel=dfk)
+    def linger(marker: str) -> str:
+        return "echo $$ > {0}; exec sleep 300"
+
+    linger(str(tmp_path / "pid"))
+    pid = int(wait_for(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text().strip(), what="the command to start"))
+    assert psutil.pid_exists(pid)
+    procs = block_pids(ex) + [pid]
+    ex.shutdown()
+    assert_all_gone(procs)
+    dfk.cleanup()

@@ -18,6 +18,7 @@ import logging
 import os
 import pickle
 import selectors
+import time
 from typing import Any
 
 from ..errors import WorkerLost
@@ -144,24 +145,35 @@ def _wrapped(e: BaseException) -> bytes:
 
 
 def worker_loop(comm: Any, conn: RankConnection, work_dir: str | None, node: str) -> bool:
-    """A worker rank: say ready, then run each task rank 0 sends until STOP (or until the
-    executor's connection closes). ``True`` when every rank is alive to finalize MPI."""
+    """A worker rank: say ready, then run each task rank 0 sends until STOP. ``True`` when
+    every rank is alive to finalize MPI.
+
+    A watcher thread reads the executor's connection: when it closes (shutdown, or the
+    executor died) the rank ends at once, taking the commands of a running task with it."""
     import socket
+    import threading
 
     from mpi4py import MPI
 
-    from .tasks import run_buffer
+    from .tasks import kill_apps, run_buffer
 
+    def watch() -> None:
+        try:
+            while conn.receive_available() is not None:
+                pass
+        except OSError:
+            pass
+        kill_apps()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parsl-turbine-watch", daemon=True).start()
     comm.send((socket.gethostname(), os.getpid(), node), dest=0, tag=TAG_READY)
-    sel = selectors.DefaultSelector()
-    sel.register(conn.sock, selectors.EVENT_READ)
     status = MPI.Status()
     wait = 0.0
     while True:
         msg = comm.improbe(source=0, tag=MPI.ANY_TAG, status=status)
         if msg is None:
-            if sel.select(timeout=wait) and conn.receive_available() is None:
-                return False  # the executor is gone
+            time.sleep(wait)
             wait = min(max(wait * 2, 5e-5), 0.005)
             continue
         wait = 0.0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
 
@@ -51,6 +52,15 @@ def _misstarted(size: int) -> str | None:
     return None
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """The block is being cancelled: take the commands of running tasks down too (they run in
+    sessions of their own, out of reach of the block's process group)."""
+    from .tasks import kill_apps
+
+    kill_apps()
+    os._exit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("PARSL_TURBINE_LOG", "WARNING"), format="%(asctime)s rank %(process)d %(levelname)s %(message)s")
     args = _args(argv)
@@ -81,6 +91,7 @@ def main(argv: list[str]) -> int:
         clean_env = without_runtime(os.environ)
         os.environ.clear()
         os.environ.update(clean_env)
+        signal.signal(signal.SIGTERM, _terminated)
         clean = worker_loop(comm, conn, args.work_dir, node)
     conn.close()
     sys.stdout.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,12 +66,20 @@ def _run_mpi(func: Any, args: Any, kwargs: Any, buffer: bytes, mpi: tuple[Any, .
         with os.fdopen(fd, "wb") as f:
             f.write(buffer)
         cmd = python_command(env["PARSL_MPI_PREFIX"], sys.executable, infile, outfile)
-        proc = subprocess.run(cmd, shell=True, executable="/bin/bash", env=env, stdin=subprocess.DEVNULL, capture_output=True)
+        proc = subprocess.Popen(
+            cmd, shell=True, executable="/bin/bash", env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        _apps.add(proc)
+        try:
+            _out, err = proc.communicate()
+        finally:
+            _apps.discard(proc)
         try:
             with open(outfile, "rb") as f:
                 per_rank = pickle.load(f)
         except FileNotFoundError:
-            tail = proc.stderr.decode(errors="replace")[-2000:].strip()
+            tail = err.decode(errors="replace")[-2000:].strip()
             raise MpiAppFailed(f"the MPI job of {ranks} ranks exited with code {proc.returncode} without results: {tail}") from None
     finally:
         for p in (infile, outfile):
@@ -82,6 +91,23 @@ def _run_mpi(func: Any, args: Any, kwargs: Any, buffer: bytes, mpi: tuple[Any, .
         if kind == "exception":
             value.reraise()
     return [value for _kind, value in per_rank]
+
+
+# python MPI apps running now (each leads its own process group)
+_apps: set[subprocess.Popen[bytes]] = set()
+
+
+def kill_apps() -> None:
+    """Kill every command a task of this rank started and is still running (bash apps and
+    python MPI apps), so a cancelled block leaves none behind."""
+    from parsl.app.bash import kill_running
+
+    kill_running()
+    for proc in list(_apps):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def reply(task_id: Any, kind: str, data: bytes) -> dict[str, Any]:
