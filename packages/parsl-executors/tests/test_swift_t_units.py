@@ -282,3 +282,27 @@ def test_without_mpi4py_the_path_imports_and_start_names_the_extra(tmp_path: os.
         "ImportError: the swift_t (Turbine) executor needs the module 'mpi4py', which is not installed; "
         "install it with: pip install 'parsl-executors[mpi]'"
     ), r.stdout
+
+
+def test_a_050_site_builds_a_local_mpiexec_block_of_task_blocks_ranks() -> None:
+    pytest.importorskip("libsubmit")
+    from parsl_executors.swift_t import TurbineExecutor
+
+    site = {"site": "mpi", "execution": {"executor": "swift_t", "provider": "local", "block": {"taskBlocks": 3, "maxBlocks": 2}}}
+    ex = TurbineExecutor(config=site)
+    assert (ex.label, ex.ranks_per_block, ex.policy.max_blocks, ex.policy.tasks_per_block) == ("mpi", 3, 2, 2)
+    script = ex.execution_provider.script_text("RANK")  # type: ignore[union-attr]
+    assert "export OMPI_MCA_orte_enable_recovery=1\nexport OMPI_MCA_rmaps_base_oversubscribe=1\n" in script
+    assert "TASKS_PER_NODE=$(( 3 ))" in script and "mpiexec -n $WORKERCOUNT bash -c RANK" in script
+
+
+def test_unknown_executor_options_in_a_dict_config_are_named() -> None:
+    pytest.importorskip("libsubmit")
+    from parsl.config_dict import config_from_dict
+
+    cfg = {"sites": [{"site": "mpi", "execution": {"executor": "swift_t", "provider": "local", "options": {"adress": "10.0.0.1"}}}]}
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.options\.adress: unknown key 'adress' for the swift_t executor; did you mean 'address'\?"):
+        config_from_dict(cfg)
+    cfg["sites"][0]["execution"]["options"] = {"port": "5"}  # type: ignore[index]
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.options\.port: expected int, got '5'"):
+        config_from_dict(cfg)
