@@ -31,7 +31,7 @@ import cloudpickle
 
 from parsl import plugins
 from parsl.errors import ConfigurationError
-from parsl.executors.errors import ExecutorShutdown, ScalingFailed
+from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFailed
 from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
@@ -243,6 +243,9 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         except Exception as e:
             fut.set_exception(e)
             return fut
+        if hub.failed:
+            fut.set_exception(ExecutorError(f"executor {self.label!r} cannot take tasks: its I/O thread has ended (see the log)"))
+            return fut
         tid = next(self._ids)
         msg["task_id"] = tid
         with self._lock:
@@ -403,7 +406,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         with self._lock:
             if self._blocks or hub is None:
                 return
-        live = [link for link in list(hub.blocks.values()) if link.rank0 is not None and not link.ended]
+        live = [link for link in hub.links() if link.rank0 is not None and not link.ended]
         if live:
             return
 

@@ -90,10 +90,12 @@ class Hub:
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._closing = False
+        self._started = False
         self._rr = itertools.count()
         self._thread = threading.Thread(target=self._run, name=f"parsl-{label}-hub", daemon=True)
 
     def start(self) -> None:
+        self._started = True
         self._thread.start()
 
     # -- called from other threads ----------------------------------------------------------
@@ -141,12 +143,32 @@ class Hub:
             self._thread.join(timeout)
         self._close_all()
 
+    @property
+    def failed(self) -> bool:
+        """The hub thread ended (shutdown or an internal error): no task can run any more."""
+        return self._closing or (self._started and not self._thread.is_alive())
+
+    def links(self) -> list[BlockLink]:
+        """A snapshot of the blocks (safe from any thread: the hub thread may be changing them)."""
+        for _ in range(10):
+            try:
+                return list(self.blocks.values())
+            except RuntimeError:  # changed size during iteration
+                continue
+        return []
+
     def ranks(self) -> dict[tuple[str, int], tuple[str | None, int | None]]:
         """(block, rank) → (host, pid) of every rank connected now."""
         out = {}
-        for link in list(self.blocks.values()):
+        for link in self.links():
             conns = [link.rank0] if link.rank0 is not None else []
-            for c in conns + list(link.workers.values()):
+            for _ in range(10):
+                try:
+                    conns += list(link.workers.values())
+                    break
+                except RuntimeError:
+                    continue
+            for c in conns:
                 out[(link.block, c.rank)] = (c.host, c.pid)
         return out
 
