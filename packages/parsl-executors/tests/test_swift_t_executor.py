@@ -324,3 +324,20 @@ def test_commands_of_running_bash_apps_end_with_the_executor(tmp_path: Path, mon
     ex.shutdown()
     assert_all_gone(procs)
     dfk.cleanup()
+
+
+def test_scale_in_under_load_hands_the_released_blocks_tasks_to_the_others(turbine: Any, tmp_path: Path) -> None:
+    from parsl.interfaces import BlockShape
+
+    ex = turbine(shape=BlockShape(tasks_per_node=2, init_blocks=2, min_blocks=2, max_blocks=2), flow_control=False)
+    ex.wait_for_ranks(4)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    futs = [ex.submit(_started, str(marks), i) for i in range(6)]
+    wait_for(lambda: len({p for _i, p in _markers(marks)}) == 2, what="both blocks to run a task")
+    assert ex.scale_in(1) == ["1"]
+    assert sorted(f.result(timeout=90)[0] for f in futs) == list(range(6))  # none failed, none lost
+    survivors = {pid for (b, r), (_h, pid) in ex.ranks().items() if b == "0" and r != 0}
+    assert {f.result()[1] for f in futs[-2:]} <= survivors
+    assert wait_for(lambda: not any(b == "1" for (b, _r) in ex.ranks()), what="block 1's ranks to go")
+    assert ex.blocks.keys() == {"0"}
