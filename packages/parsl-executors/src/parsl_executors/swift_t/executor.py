@@ -224,7 +224,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Send ``func(*args, **kwargs)`` to a rank; return its future. A call with
         ``parsl_resource_specification={"num_ranks": n, ...}`` is an MPI app."""
         if self._shutdown:
