@@ -91,6 +91,7 @@ class Hub:
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._closing = False
         self._started = False
+        self._next_expiry = 0.0
         self._rr = itertools.count()
         self._thread = threading.Thread(target=self._run, name=f"parsl-{label}-hub", daemon=True)
 
@@ -225,6 +226,9 @@ class Hub:
 
     def _expire(self) -> None:
         now = time.monotonic()
+        if now < self._next_expiry:
+            return
+        self._next_expiry = now + 1.0
         for conn in self._conns():
             if conn.codec is None or not conn.kind:
                 if now - conn.since > HANDSHAKE_TIMEOUT:
