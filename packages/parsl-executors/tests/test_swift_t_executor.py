@@ -213,7 +213,7 @@ def test_peers_without_the_key_are_refused(turbine: Any, monkeypatch: pytest.Mon
         assert raw.recv(100) == b""
     assert ex.submit(pow, 2, 10).result(timeout=60) == 1024
     assert oct(os.stat(ex.key_file).st_mode & 0o777) == "0o600"
-    assert ex.key_file not in ex.launch_cmd or "--key-file" in ex.launch_cmd
+    assert hub.address == "127.0.0.1"
     assert open(ex.key_file).read() not in ex.launch_cmd
 
 
@@ -341,3 +341,13 @@ def test_scale_in_under_load_hands_the_released_blocks_tasks_to_the_others(turbi
     assert {f.result()[1] for f in futs[-2:]} <= survivors
     assert wait_for(lambda: not any(b == "1" for (b, _r) in ex.ranks()), what="block 1's ranks to go")
     assert ex.blocks.keys() == {"0"}
+
+
+def test_a_key_from_the_environment_is_used_and_no_key_file_is_written(turbine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = os.urandom(32).hex()
+    monkeypatch.setenv("PARSL_TURBINE_KEY", key)  # the local block inherits it, as a job environment would
+    ex = turbine()
+    assert ex.key_file is None and "--key-file" not in ex.launch_cmd and key not in ex.launch_cmd
+    assert ex._hub.address == "127.0.0.1"
+    assert ex.submit(pow, 2, 5).result(timeout=60) == 32
+    assert not glob.glob(os.path.join(ex.work_dir, "*.key"))

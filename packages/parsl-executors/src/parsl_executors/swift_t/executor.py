@@ -40,7 +40,7 @@ from .errors import BlockFailed
 from .hub import Hub
 from .launch import mpi_launcher
 from .mpi_apps import SPEC_KEYWORD, requested_spec
-from .wire import new_key, write_key_file
+from .wire import KEY_ENV, new_key, read_key, write_key_file
 
 logger = logging.getLogger(__name__)
 
@@ -199,16 +199,23 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         try:
             if self.execution_provider is None:
                 self.execution_provider = _default_provider(self.shape, os.path.join(self.work_dir, "blocks"))
-            key = new_key()
-            self.key_file = os.path.join(self.work_dir, "turbine.key")
-            if os.path.exists(self.key_file):
-                os.unlink(self.key_file)
-            write_key_file(self.key_file, key)
+            if os.environ.get(KEY_ENV):
+                # the key the ranks will find in their environment (nodes without a shared file system)
+                key = read_key(None)
+                if len(key) < 16:
+                    raise ConfigurationError(f"must be at least 16 bytes of hex (32 hex digits), got {len(key)} bytes", KEY_ENV)
+            else:
+                key = new_key()
+                self.key_file = os.path.join(self.work_dir, "turbine.key")
+                if os.path.exists(self.key_file):
+                    os.unlink(self.key_file)
+                write_key_file(self.key_file, key)
             self._hub = Hub(key, self.address, self.port, self.label, self._done, self._block_end)
             self._hub.start()
             self.launch_cmd = (
                 f"{self.rank_command} --address {shlex.quote(self._hub.address)} --port {self._hub.port} "
-                f"--key-file {shlex.quote(self.key_file)} --work-dir {shlex.quote(os.path.join(self.work_dir, 'mpi'))} "
+                + (f"--key-file {shlex.quote(self.key_file)} " if self.key_file else "")
+                + f"--work-dir {shlex.quote(os.path.join(self.work_dir, 'mpi'))} "
                 f"--mpi-launcher {self.mpi_launcher}" + (f" --mpi-options {shlex.quote(self.mpi_options)}" if self.mpi_options else "")
             )
             if self._policy.init_blocks:
