@@ -351,3 +351,16 @@ def test_a_key_from_the_environment_is_used_and_no_key_file_is_written(turbine: 
     assert ex._hub.address == "127.0.0.1"
     assert ex.submit(pow, 2, 5).result(timeout=60) == 32
     assert not glob.glob(os.path.join(ex.work_dir, "*.key"))
+
+
+def test_an_app_wider_than_the_blocks_real_nodes_fails_instead_of_waiting(turbine: Any) -> None:
+    from parsl.interfaces import BlockShape
+
+    def two_nodes(parsl_resource_specification: Any = None) -> int:
+        return 1
+
+    # a 2-node-shaped block whose 4 ranks all land on this one machine
+    ex = turbine(shape=BlockShape(nodes_per_block=2, tasks_per_node=2, init_blocks=1, min_blocks=1, max_blocks=1))
+    err = ex.submit(two_nodes, parsl_resource_specification={"num_ranks": 2, "num_nodes": 2}).exception(timeout=90)
+    assert isinstance(err, ValueError) and "asks for 2 ranks on 2 node(s); block 0 has ranks on 1 node(s)" in str(err), err
+    assert ex.submit(two_nodes).result(timeout=60) == 1

@@ -306,3 +306,11 @@ def test_unknown_executor_options_in_a_dict_config_are_named() -> None:
     cfg["sites"][0]["execution"]["options"] = {"port": "5"}  # type: ignore[index]
     with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.options\.port: expected int, got '5'"):
         config_from_dict(cfg)
+
+
+def test_apps_that_can_never_fit_the_blocks_nodes_are_taken_out() -> None:
+    s = _block(3)  # 4 slots, all on n1
+    s.submit("two-nodes", None, num_ranks=2, num_nodes=2)
+    s.submit("fits", None, num_ranks=4)
+    assert [w.task_id for w in s.drop_impossible()] == ["two-nodes"]
+    assert [a.task_id for a in s.assignments()] == ["fits"]

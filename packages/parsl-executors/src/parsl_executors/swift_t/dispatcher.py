@@ -57,6 +57,8 @@ class Dispatcher:
         wait = 0.0
         while not self.stopping:
             busy = self._poll_mpi()
+            if self.sched.workers + len(self.sched.lost_ranks) >= self.size - 1:
+                self._fail_impossible()
             for a in self.sched.assignments():
                 busy = True
                 task_id, buffer = a.payload[0], a.payload[1]
@@ -108,6 +110,15 @@ class Dispatcher:
                 task_id, kind, data = obj
                 if self.sched.finished(src, task_id):
                     self.out.append({"task_id": task_id, kind: data})
+
+    def _fail_impossible(self) -> None:
+        for w in self.sched.drop_impossible():
+            nodes = ", ".join(f"{n}: {c}" for n, c in sorted(self.sched.capacity.items()))
+            err = ValueError(
+                f"the MPI app asks for {w.num_ranks} ranks on {w.num_nodes} node(s); block {self.block} has ranks on "
+                f"{len(self.sched.capacity)} node(s) ({nodes}), so it can never run here"
+            )
+            self.out.append({"task_id": w.task_id, "exception": _wrapped(err)})
 
     def _handle(self, msgs: list[dict[str, Any]]) -> None:
         for m in msgs:

@@ -103,6 +103,14 @@ class Scheduler:
         per = num_ranks // num_nodes
         return sum(1 for c in self.capacity.values() if c >= per) >= num_nodes
 
+    def drop_impossible(self) -> list[Waiting]:
+        """Take out the waiting tasks that the block's ranks, as they are now, can never run
+        (more ranks per node than any node has, or more such nodes than there are)."""
+        bad = [w for w in self.queue if not self.fits_ever(w.num_ranks, w.num_nodes)]
+        if bad:
+            self.queue = deque(w for w in self.queue if w not in bad)
+        return bad
+
     def finished(self, rank: int, task_id: Any) -> bool:
         """A worker reported a task's end; ``False`` if that task is not known to run there."""
         if self.task_on.get(rank) != task_id:
