@@ -82,7 +82,9 @@ def ec2() -> Any:
 
 @pytest.fixture(scope="module")
 def ami(ec2: Any) -> str:
-    return str(ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"])
+    # one Amazon image id (moto's list is long: asked once per module, with a filter)
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "architecture", "Values": ["x86_64"]}, {"Name": "root-device-type", "Values": ["ebs"]}])
+    return str(images["Images"][0]["ImageId"])
 
 
 def _provider(workdir: pathlib.Path, ami: str, **options: Any) -> Any:
@@ -132,10 +134,10 @@ class TestEC2Conformance(ProviderConformance):
     golden_file = GOLDEN
 
     @pytest.fixture
-    def provider(self, workdir: pathlib.Path, ec2: Any) -> Iterator[ExecutionProvider]:  # type: ignore[override]
+    def provider(self, workdir: pathlib.Path, ec2: Any, ami: str) -> Iterator[ExecutionProvider]:  # type: ignore[override]
         from cloud_fakes.ec2_hypervisor import MotoHypervisor
 
-        self._ami = str(ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"])
+        self._ami = ami
         provider = self.make_provider(workdir)
         self._submitted: list[str] = []
         with MotoHypervisor(ec2, {provider.label}, workdir / "vms"):  # type: ignore[attr-defined]
@@ -277,7 +279,9 @@ def test_killed_driver_leftovers_are_cleaned_by_the_next_run(tmp_path: pathlib.P
     assert set(states.values()) == {"terminated"}, states
     inst = ec2.describe_instances(InstanceIds=[job])["Reservations"][0]["Instances"][0]
     assert inst["VpcId"] == vpc, "the second run should reuse the recorded VPC"
-    assert sorted(json.loads(state_file.read_text())["instances"]) == [job]
+    recorded = json.loads(state_file.read_text())["instances"]
+    assert sorted(recorded) == sorted([*leftovers, job])
+    assert all(recorded[i].get("deleting") for i in leftovers) and not recorded[job].get("deleting")
     again.teardown()
     assert _ours(ec2, token) == NOTHING
     assert not state_file.exists()

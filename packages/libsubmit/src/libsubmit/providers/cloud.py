@@ -10,7 +10,7 @@ instance, and a state file that records every resource so nothing is left to cos
                 ─▶ _start_instance(name, user data) ─▶ instance id ─▶ state file ─▶ job id
     status(ids) ─▶ _instance_states(ids) ─▶ JobState per id; an instance that halted or is gone
                    is terminal (COMPLETED, or CANCELLED once we cancelled it); a terminal
-                   instance is deleted and struck from the state file
+                   instance is deleted (it stays in the state file until teardown)
     cancel(ids) ─▶ _terminate(ids) ─▶ [True...] or [False...] (the cloud refused)
     teardown()  ─▶ terminate every recorded instance, wait until they are gone, delete the
                    network resources this provider created (newest first), remove the file
@@ -197,23 +197,28 @@ class CloudProvider(BlockProvider):
     # ---- the life-cycle ---------------------------------------------------------------------
     _prepared = False
 
-    def prepare(self) -> CloudState:
-        """Connect, delete the instances an earlier driver left in the state file and find or
-        create the network. Done once, by the first submit (or teardown)."""
+    _connected = False
+
+    def prepare(self, network: bool = True) -> CloudState:
+        """Connect, delete the instances an earlier driver left in the state file and (unless
+        ``network`` is false) find or create the network. Done once, by the first submit."""
         with self._lock:
             state = self.state
             if self._prepared:
                 return state
-            self._connect()
+            if not self._connected:
+                self._connect()
+                self._connected = True
             leftovers = state.leftovers()
             if leftovers:
                 logger.warning("%s provider %s: deleting %d instance(s) an earlier run left: %s", self.name, self.label, len(leftovers), ", ".join(leftovers))
                 with self._api("delete leftover instances"):
                     self._terminate(leftovers)
-                for iid in leftovers:
-                    state.drop_instance(iid)
-            self._ensure_network(state)
-            self._prepared = True
+                state.adopt(leftovers)  # ours now: teardown waits until they are gone
+            if network:
+                with self._api("set up the network"):
+                    self._ensure_network(state)
+                self._prepared = True
             return state
 
     def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
@@ -253,16 +258,13 @@ class CloudProvider(BlockProvider):
             return [self._jobs[j].state if j in self._jobs else JobState.UNKNOWN for j in ids]
 
     def _forget(self, ids: Sequence[str]) -> None:
-        """Delete what is left of ended instances (a halted VM still holds disks or
-        addresses on some clouds) and strike them from the state file."""
+        """Delete what is left of ended instances (a halted VM still holds disks or addresses
+        on some clouds). They stay in the state file until teardown sees them gone."""
         try:
             with self._api("delete ended instances"):
                 self._terminate(ids)
         except CloudAPIError as e:
-            logger.warning("%s provider %s: could not delete ended instances %s: %s (they stay in %s)", self.name, self.label, ids, e, self.state_file)
-            return
-        for j in ids:
-            self.state.drop_instance(j)
+            logger.warning("%s provider %s: could not delete ended instances %s: %s (teardown tries again)", self.name, self.label, ids, e)
 
     def cancel(self, job_ids: Sequence[str]) -> list[bool]:
         """Terminate the instances; all ``True`` if the cloud accepted, all ``False`` (and the
@@ -271,7 +273,7 @@ class CloudProvider(BlockProvider):
         if not ids:
             return []
         try:
-            self.prepare()
+            self.prepare(network=False)
             with self._api("terminate instances"):
                 self._terminate(ids)
         except CloudAPIError as e:
@@ -292,8 +294,8 @@ class CloudProvider(BlockProvider):
         """Terminate every instance recorded in the state file (this run's and any an earlier
         run left), wait until they are gone, delete the network resources this provider
         created, and remove the state file."""
-        state = self.prepare()
-        ids = list(state.instances)
+        ids = list(self.state.instances)  # before prepare() strikes an earlier run's leftovers
+        state = self.prepare(network=False)
         if ids:
             with self._api("terminate instances"):
                 self._terminate(ids)

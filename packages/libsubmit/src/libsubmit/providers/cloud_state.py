@@ -82,6 +82,14 @@ class CloudState:
             self.instances[iid] = {"name": name, "session": self.session, **extra}
             self.save()
 
+    def adopt(self, ids: list[str]) -> None:
+        """Take over instances an earlier session recorded (after deleting them)."""
+        with self._lock:
+            for iid in ids:
+                if iid in self.instances:
+                    self.instances[iid] = dict(self.instances[iid], session=self.session, deleting=True)
+            self.save()
+
     def drop_instance(self, iid: str) -> None:
         with self._lock:
             if self.instances.pop(iid, None) is not None:

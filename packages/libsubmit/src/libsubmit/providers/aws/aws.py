@@ -146,10 +146,9 @@ class EC2Provider(CloudProvider):
         return None
 
     def _ensure_network(self, state: CloudState) -> None:
-        with self._api("set up the network"):
-            self._ensure_vpc(state)
-            self._ensure_security_group(state)
-            self._ensure_key_pair(state)
+        self._ensure_vpc(state)
+        self._ensure_security_group(state)
+        self._ensure_key_pair(state)
 
     def _ensure_vpc(self, state: CloudState) -> None:
         c = self.client
