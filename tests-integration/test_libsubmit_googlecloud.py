@@ -17,9 +17,10 @@ import pytest
 pytest.importorskip("google.cloud.compute_v1", reason="needs google-cloud-compute: pip install 'libsubmit[google]'")
 
 from cloud_fakes.gce_server import FakeGCE  # noqa: E402
+from cloud_fakes.kit import FakeCloudConformance  # noqa: E402
 
 from parsl.interfaces import ExecutionProvider, JobState  # noqa: E402
-from parsl.testing.provider_kit import ProviderConformance, wait_for_state  # noqa: E402
+from parsl.testing.provider_kit import wait_for_state  # noqa: E402
 
 pytestmark = pytest.mark.integration
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "googlecloud.user-data"
@@ -59,47 +60,18 @@ def _provider(workdir: pathlib.Path, fake: FakeGCE, **options: Any) -> Any:
     return p
 
 
-class TestGoogleCloudConformance(ProviderConformance):
+class TestGoogleCloudConformance(FakeCloudConformance):
     """The kit's life-cycle on the Compute Engine fake; startup-scripts run as local processes."""
 
-    poll_timeout = 60.0
-    poll_interval = 0.1
+    fake_class = FakeGCE
     golden_file = GOLDEN
+    refusal = ({"instanceType": "no-such-type"}, "Machine type does not exist")
 
-    @pytest.fixture(autouse=True)
-    def _fakes(self) -> Iterator[None]:
-        self._started: list[FakeGCE] = []
-        yield
-        for fake in self._started:
-            fake.__exit__(None, None, None)
+    def build(self, workdir: pathlib.Path, fake: Any, **options: Any) -> ExecutionProvider:
+        return _provider(workdir, fake, **options)  # type: ignore[no-any-return]
 
-    def _fake(self, workdir: pathlib.Path) -> FakeGCE:
-        fake = FakeGCE(workdir / "vms").__enter__()
-        self._started.append(fake)  # type: ignore[arg-type]
-        return fake  # type: ignore[return-value]
-
-    @pytest.fixture
-    def provider(self, workdir: pathlib.Path) -> Iterator[ExecutionProvider]:  # type: ignore[override]
-        provider = self.make_provider(workdir)
-        self._submitted: list[str] = []
-        yield provider
-        provider.teardown()  # type: ignore[attr-defined]
-        fake = self._started[-1]
-        assert fake.instances == {} and fake.firewalls == {}
-
-    def make_provider(self, workdir: pathlib.Path) -> ExecutionProvider:
-        return _provider(workdir, self._fake(workdir))  # type: ignore[no-any-return]
-
-    def render_script(self, provider: ExecutionProvider) -> str:
-        return provider.user_data("parsl-kit-block", "process_worker --block 1")  # type: ignore[attr-defined,no-any-return]
-
-    def check_failed_state(self, state: JobState) -> None:
-        assert state is JobState.COMPLETED  # a halted instance looks the same whatever the exit code
-
-    def make_failing_provider(self, workdir: pathlib.Path) -> tuple[ExecutionProvider, type[BaseException], str]:
-        from libsubmit.error import CloudAPIError
-
-        return _provider(workdir, self._fake(workdir), instanceType="no-such-type"), CloudAPIError, "Machine type does not exist"
+    def leftovers(self, fake: Any) -> Any:
+        return fake.instances or fake.firewalls
 
 
 def test_lifecycle_and_cleanup(tmp_path: pathlib.Path, gce: FakeGCE) -> None:
