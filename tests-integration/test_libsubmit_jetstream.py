@@ -22,7 +22,7 @@ from cloud_fakes.openstack_server import FakeOpenStack  # noqa: E402
 from parsl.interfaces import ExecutionProvider, JobState  # noqa: E402
 from parsl.testing.provider_kit import wait_for_state  # noqa: E402
 
-pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::DeprecationWarning:openstack")]
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "jetstream.user-data"
 PASSWORD = "jetstream-test-pw"
 
