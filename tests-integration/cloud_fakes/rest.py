@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -21,14 +22,18 @@ Reply = tuple[int, Any] | tuple[int, Any, dict[str, str]]
 
 
 class FakeREST:
-    """Subclasses list ``routes``: ``(method, regex, handler name)``."""
+    """Subclasses list ``routes``: ``(method, regex, handler name)``. With ``tls`` (a server
+    SSLContext) the fake speaks HTTPS."""
 
     routes: list[tuple[str, str, str]] = []
+    #: match paths case-insensitively (Azure Resource Manager's paths are)
+    ignore_case = False
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.lock = threading.RLock()
         self.requests: list[dict[str, Any]] = []
-        self._compiled = [(m, re.compile(r"^" + rx + r"$"), h) for m, rx, h in self.routes]
+        flags = re.IGNORECASE if self.ignore_case else 0
+        self._compiled = [(m, re.compile(r"^" + rx + r"$", flags), h) for m, rx, h in self.routes]
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,13 +56,16 @@ class FakeREST:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":
+                    self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name=type(self).__name__, daemon=True)
 
     def __enter__(self) -> FakeREST:
