@@ -70,6 +70,8 @@ class CloudProvider(BlockProvider):
     #: the Python module of the cloud's SDK and the libsubmit extra that installs it
     sdk_module: ClassVar[str]
     extra: ClassVar[str]
+    #: further modules of the same extra, checked at construction too
+    also_needs: ClassVar[tuple[str, ...]] = ()
     #: the keys the ``auth`` section may hold
     auth_keys: ClassVar[frozenset[str]] = frozenset()
     #: options that must be given
@@ -101,7 +103,10 @@ class CloudProvider(BlockProvider):
         self.endpoint_url = endpoint_url
         self.state_file = os.path.abspath(state_file or os.path.join("runinfo", f"{self.label}.{self.name}-state.json"))
         self.walltime = parse_walltime(self.shape.walltime)
-        self._sdk = plugins.require(self.sdk_module, feature=f"the {self.name} provider", distribution="libsubmit", extra=self.extra)
+        feature = f"the {self.name} provider"
+        self._sdk = plugins.require(self.sdk_module, feature=feature, distribution="libsubmit", extra=self.extra)
+        for module in self.also_needs:
+            plugins.require(module, feature=feature, distribution="libsubmit", extra=self.extra)
         self._jobs: dict[str, _Instance] = {}
         self._lock = threading.RLock()
         self._state: CloudState | None = None

@@ -56,6 +56,7 @@ class AzureProvider(CloudProvider):
     name: ClassVar[str] = "azure"
     sdk_module: ClassVar[str] = "azure.mgmt.compute"
     extra: ClassVar[str] = "azure"
+    also_needs: ClassVar[tuple[str, ...]] = ("azure.identity", "azure.mgmt.network", "azure.mgmt.resource")
     auth_keys: ClassVar[frozenset[str]] = frozenset({"subscription_id", "tenant_id", "client_id", "client_secret", "authority"})
     option_names: ClassVar[frozenset[str]] = frozenset({
         "location", "vmSize", "imagePublisher", "imageOffer", "imageSku", "imageVersion", "adminUsername", "sshPublicKey",
