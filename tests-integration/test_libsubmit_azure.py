@@ -19,12 +19,12 @@ import pytest
 pytest.importorskip("azure.mgmt.compute", reason="needs the Azure SDK: pip install 'libsubmit[azure]'")
 pytest.importorskip("azure.identity", reason="needs the Azure SDK: pip install 'libsubmit[azure]'")
 
-from cloud_fakes.azure_server import FakeAzure  # noqa: E402
-from cloud_fakes.kit import FakeCloudConformance  # noqa: E402
-from cloud_fakes.tls import loopback_tls  # noqa: E402
+from cloud_fakes.azure_server import FakeAzure
+from cloud_fakes.kit import FakeCloudConformance
+from cloud_fakes.tls import loopback_tls
 
-from parsl.interfaces import ExecutionProvider, JobState  # noqa: E402
-from parsl.testing.provider_kit import wait_for_state  # noqa: E402
+from parsl.interfaces import ExecutionProvider, JobState
+from parsl.testing.provider_kit import wait_for_state
 
 pytestmark = pytest.mark.integration
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "azure.user-data"
@@ -142,7 +142,6 @@ def test_wrong_secret_is_a_provider_error_without_the_secret(tmp_path: pathlib.P
 
 def test_partial_service_principal_names_what_is_missing(tmp_path: pathlib.Path, azure: _TLSFakeAzure) -> None:
     from libsubmit.providers.azure.azure import AzureProvider
-
     from parsl.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="missing client_secret"):

@@ -16,11 +16,11 @@ import pytest
 
 pytest.importorskip("google.cloud.compute_v1", reason="needs google-cloud-compute: pip install 'libsubmit[google]'")
 
-from cloud_fakes.gce_server import FakeGCE  # noqa: E402
-from cloud_fakes.kit import FakeCloudConformance  # noqa: E402
+from cloud_fakes.gce_server import FakeGCE
+from cloud_fakes.kit import FakeCloudConformance
 
-from parsl.interfaces import ExecutionProvider, JobState  # noqa: E402
-from parsl.testing.provider_kit import wait_for_state  # noqa: E402
+from parsl.interfaces import ExecutionProvider, JobState
+from parsl.testing.provider_kit import wait_for_state
 
 pytestmark = pytest.mark.integration
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "googlecloud.user-data"

@@ -16,11 +16,11 @@ import pytest
 
 pytest.importorskip("openstack", reason="needs openstacksdk: pip install 'libsubmit[openstack]'")
 
-from cloud_fakes.kit import FakeCloudConformance  # noqa: E402
-from cloud_fakes.openstack_server import FakeOpenStack  # noqa: E402
+from cloud_fakes.kit import FakeCloudConformance
+from cloud_fakes.openstack_server import FakeOpenStack
 
-from parsl.interfaces import ExecutionProvider, JobState  # noqa: E402
-from parsl.testing.provider_kit import wait_for_state  # noqa: E402
+from parsl.interfaces import ExecutionProvider, JobState
+from parsl.testing.provider_kit import wait_for_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "jetstream.user-data"

@@ -57,7 +57,7 @@ def test_other_documented_names() -> None:
 def test_missing_sdk_names_the_exact_pip_line(name: str) -> None:
     """Constructing a cloud provider without its SDK says which extra to install (the
     provider's module itself imports without the SDK)."""
-    module, cls, extra, options, auth = CLOUDS[name]
+    _module, _cls, extra, options, auth = CLOUDS[name]
     code = textwrap.dedent(
         f"""
         import sys
