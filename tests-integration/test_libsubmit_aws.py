@@ -337,3 +337,33 @@ def test_bad_keyfile_names_the_key(tmp_path: pathlib.Path, ami: str) -> None:
     with pytest.raises(ConfigurationError, match="AWSSecretKey") as info:
         _provider(tmp_path, ami, auth={"keyfile": str(keyfile)}).submit("true", 1)
     assert info.value.path == "auth.keyfile"
+
+
+def test_unrecorded_instances_and_open_spot_requests_are_found(tmp_path: pathlib.Path, ec2: Any, ami: str) -> None:
+    """A driver killed between EC2's answer and its state-file write leaves an instance the
+    file does not list, and one killed while a spot request was open leaves the request: the
+    next run finds the instance by the state token's tag, cancels the request and terminates
+    what it started."""
+    first = _provider(tmp_path, ami, label="crashy")
+    first.submit("true", 1)
+    token = first.state.token
+    # as if the driver died right after run_instances answered
+    stray = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, TagSpecifications=first._tags("instance", "stray"))["Instances"][0]["InstanceId"]
+    # and with a spot request recorded but not yet fulfilled
+    spot = ec2.request_spot_instances(SpotPrice="0.1", InstanceCount=1, LaunchSpecification={"ImageId": ami, "InstanceType": "t2.small"})
+    request = spot["SpotInstanceRequests"][0]["SpotInstanceRequestId"]
+    first.state.add_resource(f"spot-request:{request}", request, True)
+    spot_instance = None
+    for _ in range(50):
+        spot_instance = ec2.describe_spot_instance_requests(SpotInstanceRequestIds=[request])["SpotInstanceRequests"][0].get("InstanceId")
+        if spot_instance:
+            break
+        time.sleep(0.1)
+    assert spot_instance, "moto fulfils spot requests at once"
+    del first
+    second = _provider(tmp_path, ami, label="crashy")
+    second.teardown()
+    states = {i["InstanceId"]: i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=[stray, spot_instance])["Reservations"] for i in r["Instances"]}
+    assert states == {stray: "terminated", spot_instance: "terminated"}
+    assert [r for r in ec2.describe_spot_instance_requests()["SpotInstanceRequests"] if r["SpotInstanceRequestId"] == request and r["State"] in ("open", "active")] == []
+    assert _ours(ec2, token) == NOTHING and not os.path.exists(second.state_file)

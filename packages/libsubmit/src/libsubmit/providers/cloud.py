@@ -131,6 +131,12 @@ class CloudProvider(BlockProvider):
     def _connect(self) -> None:
         """Build the SDK clients from ``self._auth`` (no call over the network needed)."""
 
+    def _untracked_leftovers(self, state: CloudState) -> list[str]:
+        """Instances of this state file's runs that the file does not list (a driver killed
+        between the cloud's answer and the write); clouds with tags find them by the state
+        token. Called once per session, before anything new is started."""
+        return []
+
     def _ensure_network(self, state: CloudState) -> None:
         """Find (reuse) or create the network resources blocks need, recording each one in
         ``state`` as soon as it exists."""
@@ -214,6 +220,10 @@ class CloudProvider(BlockProvider):
             if not self._connected:
                 self._connect()
                 self._connected = True
+            with self._api("look for leftover instances"):
+                untracked = self._untracked_leftovers(state)
+            for iid in untracked:
+                state.add_instance(iid, "(unrecorded)", session="")
             leftovers = state.leftovers()
             if leftovers:
                 logger.warning("%s provider %s: deleting %d instance(s) an earlier run left: %s", self.name, self.label, len(leftovers), ", ".join(leftovers))
@@ -299,8 +309,8 @@ class CloudProvider(BlockProvider):
         """Terminate every instance recorded in the state file (this run's and any an earlier
         run left), wait until they are gone, delete the network resources this provider
         created, and remove the state file."""
-        ids = list(self.state.instances)  # before prepare() strikes an earlier run's leftovers
-        state = self.prepare(network=False)
+        state = self.prepare(network=False)  # also finds what an earlier run left unrecorded
+        ids = list(state.instances)
         if ids:
             with self._api("terminate instances"):
                 self._terminate(ids)

@@ -126,6 +126,28 @@ class EC2Provider(CloudProvider):
             tags.append({"Key": "Name", "Value": name})
         return [{"ResourceType": kind, "Tags": tags}]
 
+    def _untracked_leftovers(self, state: CloudState) -> list[str]:
+        """Earlier runs' spot requests are cancelled; their instances, and any instance tagged
+        with this state file's token that the file does not list, are leftovers."""
+        found: list[str] = []
+        for rec in [r for r in state.resources if r["kind"].startswith("spot-request:")]:
+            try:
+                requests = self.client.describe_spot_instance_requests(SpotInstanceRequestIds=[rec["id"]])["SpotInstanceRequests"]
+                self.client.cancel_spot_instance_requests(SpotInstanceRequestIds=[rec["id"]])
+            except Exception as e:
+                if self._code(e) not in _GONE:
+                    raise
+                requests = []
+            found += [r["InstanceId"] for r in requests if r.get("InstanceId")]
+            state.drop_resource(rec["kind"])
+        filters = [
+            {"Name": "tag:parsl:state-token", "Values": [state.token]},
+            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+        ]
+        for page in self.client.get_paginator("describe_instances").paginate(Filters=filters):
+            found += [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"]]
+        return [i for i in dict.fromkeys(found) if i not in state.instances]
+
     # ---- network ----------------------------------------------------------------------------
     def _recorded(self, state: CloudState, kind: str, describe: str, key: str, id_key: str) -> str | None:
         """The id of ``kind`` in the state file if the cloud still has it."""
