@@ -29,6 +29,7 @@ SDK = {"aws": "boto3", "googlecloud": "google.cloud.compute_v1", "azure": "azure
 
 
 def _build(name: str, tmp_path: Path, **extra: Any) -> Any:
+    pytest.importorskip(SDK[name], reason=f"the {name} provider's SDK is not installed (extra {CLOUDS[name][2]!r})")
     module, cls, _extra, options, auth = CLOUDS[name]
     kwargs = {**options, **extra}
     kwargs.setdefault("auth", auth)
@@ -127,6 +128,7 @@ def test_repr_holds_no_credentials(name: str, auth: dict[str, str], tmp_path: Pa
 def test_dict_config_with_aws_provider(tmp_path: Path) -> None:
     """The seeds' EC2 site dict (auth keyfile/profile, the options of §6.5.8) is accepted and
     builds the provider; a misspelt option is named with its path."""
+    pytest.importorskip("boto3")
     from libsubmit.providers.aws.aws import EC2Provider
 
     site = {
