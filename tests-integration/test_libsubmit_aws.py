@@ -12,11 +12,7 @@ import base64
 import json
 import os
 import pathlib
-import signal
 import stat
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -240,16 +236,14 @@ def test_bad_spot_bid_is_a_configuration_error(tmp_path: pathlib.Path, ami: str)
         _provider(tmp_path, ami, spotMaxBid="cheap")
 
 
-_DRIVER = textwrap.dedent(
-    """
-    import os, sys, time
+def _killed_driver(state_file: pathlib.Path, ami: str) -> list[str]:
+    """Two blocks submitted by a driver process, which is then SIGKILLed."""
+    from cloud_fakes.kit import killed_driver
+
     from libsubmit.providers.aws.aws import EC2Provider
-    p = EC2Provider(imageId=sys.argv[1], region=sys.argv[2], endpoint_url=sys.argv[3], state_file=sys.argv[4], label="killed")
-    ids = [p.submit("sleep 600", 1, "killed") for _ in range(2)]
-    print(" ".join(ids), flush=True)
-    time.sleep(600)
-    """
-)
+
+    kwargs = {"imageId": ami, "region": REGION, "endpoint_url": ENDPOINT, "state_file": str(state_file), "label": "killed"}
+    return killed_driver(EC2Provider, kwargs, blocks=2)
 
 
 def test_killed_driver_leftovers_are_cleaned_by_the_next_run(tmp_path: pathlib.Path, ec2: Any, ami: str) -> None:
@@ -257,14 +251,7 @@ def test_killed_driver_leftovers_are_cleaned_by_the_next_run(tmp_path: pathlib.P
     the same state file reuses the VPC, terminates the two leftovers at its first submit, and
     its teardown leaves nothing."""
     state_file = tmp_path / "runinfo" / "ec2-state.json"
-    driver = subprocess.Popen([sys.executable, "-c", _DRIVER, ami, REGION, ENDPOINT, str(state_file)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert driver.stdout is not None
-        leftovers = driver.stdout.readline().split()
-        assert len(leftovers) == 2, leftovers
-    finally:
-        driver.send_signal(signal.SIGKILL)
-        driver.wait()
+    leftovers = _killed_driver(state_file, ami)
     recorded = json.loads(state_file.read_text())
     token = recorded["token"]
     vpc = next(r["id"] for r in recorded["resources"] if r["kind"] == "vpc")
@@ -289,12 +276,7 @@ def test_killed_driver_leftovers_are_cleaned_by_the_next_run(tmp_path: pathlib.P
 
 def test_teardown_alone_cleans_what_a_killed_driver_left(tmp_path: pathlib.Path, ec2: Any, ami: str) -> None:
     state_file = tmp_path / "state.json"
-    driver = subprocess.Popen([sys.executable, "-c", _DRIVER, ami, REGION, ENDPOINT, str(state_file)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert driver.stdout is not None and len(driver.stdout.readline().split()) == 2
-    finally:
-        driver.send_signal(signal.SIGKILL)
-        driver.wait()
+    _killed_driver(state_file, ami)
     token = json.loads(state_file.read_text())["token"]
     from libsubmit.providers.aws.aws import EC2Provider
 

@@ -20,7 +20,7 @@ pytest.importorskip("azure.mgmt.compute", reason="needs the Azure SDK: pip insta
 pytest.importorskip("azure.identity", reason="needs the Azure SDK: pip install 'libsubmit[azure]'")
 
 from cloud_fakes.azure_server import FakeAzure
-from cloud_fakes.kit import FakeCloudConformance
+from cloud_fakes.kit import FakeCloudConformance, killed_driver
 from cloud_fakes.tls import loopback_tls
 
 from parsl.interfaces import ExecutionProvider, JobState
@@ -112,11 +112,16 @@ def test_lifecycle_creates_and_removes_everything(tmp_path: pathlib.Path, azure:
     assert arm and all(r["headers"]["Authorization"].removeprefix("Bearer ") in azure.tokens for r in arm)
 
 
-def test_leftovers_of_an_earlier_run_are_deleted(tmp_path: pathlib.Path, azure: _TLSFakeAzure) -> None:
-    first = _provider(tmp_path, azure)
-    old = first.submit("sleep 600", 1, "old")
+def test_leftovers_of_a_killed_driver_are_deleted(tmp_path: pathlib.Path, azure: _TLSFakeAzure) -> None:
+    """A driver process SIGKILLed after submitting leaves its VM in the state file; the next
+    run deletes it at its first submit and reuses the recorded resource group."""
+    from libsubmit.providers.azure.azure import AzureProvider
+
+    auth = {"subscription_id": "sub-1", "tenant_id": "tenant-1", "client_id": "app-1", "client_secret": SECRET, "authority": azure.url}
+    kwargs = {"auth": auth, "endpoint_url": azure.url, "state_file": str(tmp_path / "runinfo" / "az-state.json"), "label": "az"}
+    (old,) = killed_driver(AzureProvider, kwargs, env={"REQUESTS_CA_BUNDLE": str(azure.ca)})
     groups = set(azure.groups)
-    del first
+    assert old in {r["name"] for r in azure.resources.values()} and groups
     second = _provider(tmp_path, azure)
     new = second.submit("true", 1, "new")
     names = {r["name"] for r in azure.resources.values()}

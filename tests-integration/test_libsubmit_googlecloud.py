@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("google.cloud.compute_v1", reason="needs google-cloud-compute: pip install 'libsubmit[google]'")
 
 from cloud_fakes.gce_server import FakeGCE
-from cloud_fakes.kit import FakeCloudConformance
+from cloud_fakes.kit import FakeCloudConformance, killed_driver
 
 from parsl.interfaces import ExecutionProvider, JobState
 from parsl.testing.provider_kit import wait_for_state
@@ -101,15 +101,18 @@ def test_lifecycle_and_cleanup(tmp_path: pathlib.Path, gce: FakeGCE) -> None:
     assert not any(PRIVATE_MARK in json.dumps(r["body"], default=str) for r in gce.requests)
 
 
-def test_leftovers_of_an_earlier_run_are_deleted(tmp_path: pathlib.Path, gce: FakeGCE) -> None:
-    """A driver that never tore down (its provider object is simply dropped, as when the
-    process is killed) leaves an instance and a firewall in the state file; the next run
-    deletes the instance at its first submit and reuses the firewall."""
-    first = _provider(tmp_path, gce)
-    old = first.submit("sleep 600", 1, "old")
+def test_leftovers_of_a_killed_driver_are_deleted(tmp_path: pathlib.Path, gce: FakeGCE) -> None:
+    """A driver process SIGKILLed after submitting leaves its instance and firewall in the
+    state file; the next run deletes the instance at its first submit and reuses the rule."""
+    from libsubmit.providers.googlecloud.googlecloud import GoogleCloudProvider
+
+    keyfile = _keyfile(tmp_path, gce)
+    kwargs = {"auth": {"keyfile": str(keyfile)}, "projectId": "parsl-test", "endpoint_url": gce.url,
+              "state_file": str(tmp_path / "runinfo" / "gce-state.json"), "label": "gce"}
+    (old,) = killed_driver(GoogleCloudProvider, kwargs)
     rule = set(gce.firewalls)
-    del first
-    second = _provider(tmp_path, gce)
+    assert old in gce.instances and rule
+    second = _provider(tmp_path, gce)  # a new key the fake also trusts, same state file
     new = second.submit("true", 1, "new")
     assert gce.instances[old]["status"] == "STOPPING" and set(gce.firewalls) == rule
     second.teardown()

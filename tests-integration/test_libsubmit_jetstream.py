@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("openstack", reason="needs openstacksdk: pip install 'libsubmit[openstack]'")
 
-from cloud_fakes.kit import FakeCloudConformance
+from cloud_fakes.kit import FakeCloudConformance, killed_driver
 from cloud_fakes.openstack_server import FakeOpenStack
 
 from parsl.interfaces import ExecutionProvider, JobState
@@ -100,13 +100,16 @@ def test_given_network_is_used_and_kept(tmp_path: pathlib.Path, cloud: FakeOpenS
     assert _held(cloud) == {"servers": 0, "networks": 1}
 
 
-def test_leftovers_of_an_earlier_run_are_deleted(tmp_path: pathlib.Path, cloud: FakeOpenStack) -> None:
-    """A driver that never tore down leaves a server in the state file; the next run deletes
-    it at its first submit and reuses the recorded network and security group."""
-    first = _provider(tmp_path, cloud)
-    old = first.submit("sleep 600", 1, "old")
+def test_leftovers_of_a_killed_driver_are_deleted(tmp_path: pathlib.Path, cloud: FakeOpenStack) -> None:
+    """A driver process SIGKILLed after submitting leaves its server in the state file; the
+    next run deletes it at its first submit and reuses the recorded security group."""
+    from libsubmit.providers.jetstream.jetstream import JetstreamProvider
+
+    auth = {"auth_url": f"{cloud.url}/identity/v3", "username": "parsl", "password": PASSWORD, "project_name": "parsl"}
+    kwargs = {"auth": auth, "imageId": "ubuntu-22.04-id", "state_file": str(tmp_path / "runinfo" / "js-state.json"), "label": "js"}
+    (old,) = killed_driver(JetstreamProvider, kwargs)
     groups = set(cloud.neutron["security-groups"])
-    del first
+    assert old in cloud.servers and groups
     second = _provider(tmp_path, cloud)
     new = second.submit("true", 1, "new")
     assert old not in cloud.servers and new in cloud.servers

@@ -66,3 +66,35 @@ class FakeCloudConformance(ProviderConformance):
 
         options, fragment = self.refusal
         return self.build(workdir, self._fake(workdir), **options), CloudAPIError, fragment
+
+
+_DRIVER = """
+import importlib, json, sys, time
+spec = json.loads(sys.argv[1])
+cls = getattr(importlib.import_module(spec["module"]), spec["cls"])
+provider = cls(**spec["kwargs"])
+provider.poll_interval = 0.05
+print(" ".join(provider.submit("sleep 600", 1, "killed") for _ in range(spec["blocks"])), flush=True)
+time.sleep(600)
+"""
+
+
+def killed_driver(provider_class: type, kwargs: dict[str, Any], blocks: int = 1, env: dict[str, str] | None = None) -> list[str]:
+    """Run a driver process that builds ``provider_class(**kwargs)``, submits ``blocks``
+    blocks and prints their ids; SIGKILL it once they are printed. Returns the ids."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    spec = json.dumps({"module": provider_class.__module__, "cls": provider_class.__name__, "kwargs": kwargs, "blocks": blocks})
+    proc = subprocess.Popen([sys.executable, "-c", _DRIVER, spec], stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    try:
+        assert proc.stdout is not None
+        ids = proc.stdout.readline().split()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert len(ids) == blocks, f"the driver printed {ids!r}"
+    return ids
