@@ -209,10 +209,12 @@ class CloudProvider(BlockProvider):
     _prepared = False
 
     _connected = False
+    _swept = False
 
     def prepare(self, network: bool = True) -> CloudState:
-        """Connect, delete the instances an earlier driver left in the state file and (unless
-        ``network`` is false) find or create the network. Done once, by the first submit."""
+        """Connect, delete the instances an earlier driver left (once per provider object,
+        before it starts any: later, an unrecorded instance may be one being started) and
+        (unless ``network`` is false) find or create the network."""
         with self._lock:
             state = self.state
             if self._prepared:
@@ -220,21 +222,26 @@ class CloudProvider(BlockProvider):
             if not self._connected:
                 self._connect()
                 self._connected = True
-            with self._api("look for leftover instances"):
-                untracked = self._untracked_leftovers(state)
-            for iid in untracked:
-                state.add_instance(iid, "(unrecorded)", session="")
-            leftovers = state.leftovers()
-            if leftovers:
-                logger.warning("%s provider %s: deleting %d instance(s) an earlier run left: %s", self.name, self.label, len(leftovers), ", ".join(leftovers))
-                with self._api("delete leftover instances"):
-                    self._terminate(leftovers)
-                state.adopt(leftovers)  # ours now: teardown waits until they are gone
+            if not self._swept:
+                self._sweep(state)
+                self._swept = True
             if network:
                 with self._api("set up the network"):
                     self._ensure_network(state)
                 self._prepared = True
             return state
+
+    def _sweep(self, state: CloudState) -> None:
+        with self._api("look for leftover instances"):
+            untracked = self._untracked_leftovers(state)
+        for iid in untracked:
+            state.add_instance(iid, "(unrecorded)", session="")
+        leftovers = state.leftovers()
+        if leftovers:
+            logger.warning("%s provider %s: deleting %d instance(s) an earlier run left: %s", self.name, self.label, len(leftovers), ", ".join(leftovers))
+            with self._api("delete leftover instances"):
+                self._terminate(leftovers)
+            state.adopt(leftovers)  # ours now: teardown waits until they are gone
 
     def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
         """Start one instance whose user data runs ``cmd_string`` through the launcher;
