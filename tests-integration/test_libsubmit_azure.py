@@ -114,7 +114,8 @@ def test_lifecycle_creates_and_removes_everything(tmp_path: pathlib.Path, azure:
 
 def test_leftovers_of_a_killed_driver_are_deleted(tmp_path: pathlib.Path, azure: _TLSFakeAzure) -> None:
     """A driver process SIGKILLed after submitting leaves its VM in the state file; the next
-    run deletes it at its first submit and reuses the recorded resource group."""
+    run deletes it at its first submit and reuses the recorded resource group; teardown waits
+    until the VM is gone (its NIC holds the subnet) before deleting the network."""
     from libsubmit.providers.azure.azure import AzureProvider
 
     auth = {"subscription_id": "sub-1", "tenant_id": "tenant-1", "client_id": "app-1", "client_secret": SECRET, "authority": azure.url}
@@ -124,8 +125,8 @@ def test_leftovers_of_a_killed_driver_are_deleted(tmp_path: pathlib.Path, azure:
     assert old in {r["name"] for r in azure.resources.values()} and groups
     second = _provider(tmp_path, azure)
     new = second.submit("true", 1, "new")
-    names = {r["name"] for r in azure.resources.values()}
-    assert old not in names and new in names and set(azure.groups) == groups
+    states = {r["name"]: r["properties"]["provisioningState"] for r in azure.resources.values() if r["type"].endswith("virtualMachines")}
+    assert states == {old: "Deleting", new: "Succeeded"} and set(azure.groups) == groups
     second.teardown()
     assert azure.groups == {} and azure.resources == {}
 

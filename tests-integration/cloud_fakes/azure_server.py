@@ -14,6 +14,8 @@ only over TLS), for the real azure-mgmt-* clients.
                      .../providers/Microsoft.Compute/virtualMachines/N  (customData runs in a
                      LocalVM; an NSG a subnet uses cannot be deleted)
       GET .../virtualMachines/N/instanceView  PowerState/starting ─▶ running ─▶ stopped (halted)
+      DELETE of a VM answers 202: it is listed stopped + Deleting once more, then 404; until
+      then its NIC holds the subnet, so the VNet cannot be deleted
 
 Creations answer 201 with provisioningState Succeeded, deletions 200: the SDK's pollers finish
 without polling. Errors use ARM's ``{"error": {"code", "message"}}``.
@@ -21,6 +23,7 @@ without polling. Errors use ARM's ``{"error": {"code", "message"}}``.
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 import uuid
 from pathlib import Path
@@ -166,6 +169,19 @@ class FakeAzure(FakeREST):
                 users = [r["id"] for r in self.resources.values() if any((s["properties"].get("networkSecurityGroup") or {}).get("id", "").lower() == key for s in r["properties"].get("subnets", []))]
                 if users:
                     return self._err(400, "InUseNetworkSecurityGroupCannotBeDeleted", f"Network security group {self._rid(m)} cannot be deleted because it is in use by {users[0]}.")
+            if m["type"].lower() == "virtualmachines":
+                # deletion takes a while: the VM stops at once, is listed as Deleting, and is
+                # gone at the next look (its NIC holds the subnet until then)
+                self.resources[key]["properties"]["provisioningState"] = "Deleting"
+                self.power[key] = "stopped"
+                vm = self.vms.pop(key, None)
+                if vm is not None:
+                    vm.kill()
+                return 202, None, {"Location": f"{self.url}{self._rid(m)}/operationResults/delete"}
+            if m["type"].lower() == "virtualnetworks":
+                users = [r["name"] for r in self.resources.values() if key in json.dumps(r["properties"].get("networkProfile", {})).lower()]
+                if users:
+                    return self._err(400, "InUseSubnetCannotBeDeleted", f"Subnet blocks is in use by the network interface of {users[0]} and cannot be deleted.")
             self._drop(key)
         return 200, None
 
@@ -173,8 +189,14 @@ class FakeAzure(FakeREST):
         key = self._rid(m).lower()
         with self.lock:
             vm = self.resources.get(key)
+            if vm is not None and vm["properties"]["provisioningState"] == "Deleting" and self.power[key] == "gone-next":
+                self._drop(key)
+                vm = None
             if vm is None:
                 return self._err(404, "ResourceNotFound", f"The Resource 'Microsoft.Compute/virtualMachines/{m['name']}' under resource group '{m['rg']}' was not found.")
+            if vm["properties"]["provisioningState"] == "Deleting":
+                self.power[key] = "gone-next"
+                return 200, {"statuses": [{"code": "ProvisioningState/deleting", "level": "Info"}, {"code": "PowerState/stopped", "level": "Info"}]}
             if self.power[key] == "starting":
                 self.power[key] = "running"
                 script = base64.b64decode(vm["properties"]["osProfile"].get("customData", "")).decode()

@@ -76,6 +76,10 @@ class CloudProvider(BlockProvider):
     auth_keys: ClassVar[frozenset[str]] = frozenset()
     #: options that must be given
     required_options: ClassVar[frozenset[str]] = frozenset()
+    #: whether a deleted instance stays listed as terminated (EC2: for about an hour); on the
+    #: other clouds teardown waits until the instance is not found, since a halted VM that is
+    #: still being deleted holds its network interface
+    deleted_instances_linger: ClassVar[bool] = False
     #: how long teardown waits for instances to go
     teardown_timeout: float = 300.0
     poll_interval: float = 1.0
@@ -325,7 +329,7 @@ class CloudProvider(BlockProvider):
             while True:
                 with self._api("describe instances"):
                     seen = self._instance_states(ids)
-                live = [i for i in ids if seen.get(i) is not None and not seen[i].terminal]  # type: ignore[union-attr]
+                live = [i for i, st in seen.items() if st is not None and not (self.deleted_instances_linger and st.terminal)]
                 if not live:
                     break
                 if time.monotonic() > deadline:

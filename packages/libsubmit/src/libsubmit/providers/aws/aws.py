@@ -65,6 +65,7 @@ class EC2Provider(CloudProvider):
     extra: ClassVar[str] = "aws"
     auth_keys: ClassVar[frozenset[str]] = frozenset({"keyfile", "profile"})
     required_options: ClassVar[frozenset[str]] = frozenset({"imageId"})
+    deleted_instances_linger: ClassVar[bool] = True
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"instanceType", "imageId", "region", "keyName", "spotMaxBid", "vpcId", "subnetId", "securityGroupId", "availabilityZone", "driverAddress"}
     )
