@@ -185,3 +185,20 @@ def test_user_data_halts_after_the_walltime(tmp_path: Path) -> None:
     assert "workers exited with status 124" in r.stdout  # timeout's status: the walltime ended them
     assert (tmp_path / "halted").read_text().strip() == "halted -h now"
     assert json.dumps(script)  # plain text
+
+
+def test_install_hints_do_not_loop() -> None:
+    """Every hint parsl-core gives for a libsubmit name (``pip install 'libsubmit[aws]'``)
+    names an extra libsubmit declares, and libsubmit registers that name: installing what the
+    hint says makes the name resolve."""
+    from importlib import metadata
+
+    dist = metadata.distribution("libsubmit")
+    extras = set(dist.metadata.get_all("Provides-Extra") or [])
+    entry_points = {(ep.group, ep.name) for ep in dist.entry_points}
+    hinted = {key: target for key, target in plugins.KNOWN_PROVIDERS.items() if target.split("[")[0] == "libsubmit"}
+    assert ("provider", "aws") in hinted
+    for (kind, name), target in hinted.items():
+        assert (plugins.KINDS[kind], name) in entry_points, f"the hint for {kind} {name!r} says {target!r}, which does not provide it"
+        if "[" in target:
+            assert target.split("[")[1].rstrip("]") in extras, f"libsubmit has no extra {target!r}"
