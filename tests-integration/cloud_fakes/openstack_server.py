@@ -7,7 +7,9 @@ openstacksdk and keystoneauth talk to it over HTTP exactly as to a real cloud.
     POST /identity/v3/auth/tokens     password (or application credential) ─▶ X-Subject-Token
                                       + a catalog naming /compute/v2.1 and /network
     Nova   /compute/v2.1/servers      POST ─▶ BUILD; GET: BUILD ─▶ ACTIVE (the user data runs in
-                                      a LocalVM) ─▶ SHUTOFF when it halts; DELETE ─▶ 404 after
+                                      a LocalVM) ─▶ SHUTOFF when it halts; DELETE: listed once
+                                      more (task_state deleting), then 404; until then its
+                                      port holds the subnet (deleting that is refused, 409)
            /compute/v2.1/flavors[/detail|/{id}]
     Neutron /network/v2.0/{networks,subnets,routers,security-groups,security-group-rules}
                                       create / show / list / delete; router interfaces
@@ -148,9 +150,14 @@ class FakeOpenStack(FakeREST):
     def get_server(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
         with self.lock:
             server = self.servers.get(m["id"])
+            if server is not None and server.get("OS-EXT-STS:task_state") == "deleting" and server.pop("_seen_deleting", False):
+                del self.servers[m["id"]]
+                server = None
             if server is None:
                 return self._nova_404(f"Instance {m['id']}")
-            if server["status"] == "BUILD":
+            if server.get("OS-EXT-STS:task_state") == "deleting":
+                server["_seen_deleting"] = True
+            elif server["status"] == "BUILD":
                 server["status"] = "ACTIVE"
 
                 def halted(rc: int, server: dict[str, Any] = server) -> None:
@@ -159,12 +166,16 @@ class FakeOpenStack(FakeREST):
                             server["status"] = "SHUTOFF"
 
                 self.vms[m["id"]] = LocalVM(m["id"], server["user_data"], self.workdir, on_halt=halted).start()
-            return 200, {"server": {k: v for k, v in server.items() if k != "user_data"}}
+            return 200, {"server": {k: v for k, v in server.items() if k not in ("user_data", "_seen_deleting")}}
 
     def delete_server(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
         with self.lock:
-            if self.servers.pop(m["id"], None) is None:
+            server = self.servers.get(m["id"])
+            if server is None:
                 return self._nova_404(f"Instance {m['id']}")
+            # deletion is asynchronous: listed once more with task_state "deleting", then gone;
+            # until then its port holds the network
+            server["OS-EXT-STS:task_state"] = "deleting"
             vm = self.vms.get(m["id"])
         if vm is not None:
             vm.kill()
@@ -204,6 +215,7 @@ class FakeOpenStack(FakeREST):
             if rid not in self.neutron[kind]:
                 return self._neutron_404(kind, rid)
             in_use = (kind == "networks" and any(s["network_id"] == rid for s in self.neutron["subnets"].values())) or (
+                kind == "subnets" and any(n.get("uuid") == self.neutron[kind][rid]["network_id"] for s in self.servers.values() for n in s["networks"])) or (
                 kind == "security-groups" and any(any(g["name"] == self.neutron[kind][rid]["name"] for g in s["security_groups"]) for s in self.servers.values()))
             if in_use:
                 return 409, {"NeutronError": {"type": "InUse", "message": f"{KINDS[kind]} {rid} is in use.", "detail": ""}}
