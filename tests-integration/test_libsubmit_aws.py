@@ -349,3 +349,24 @@ def test_unrecorded_instances_and_open_spot_requests_are_found(tmp_path: pathlib
     assert states == {stray: "terminated", spot_instance: "terminated"}
     assert [r for r in ec2.describe_spot_instance_requests()["SpotInstanceRequests"] if r["SpotInstanceRequestId"] == request and r["State"] in ("open", "active")] == []
     assert _ours(ec2, token) == NOTHING and not os.path.exists(second.state_file)
+
+
+def test_profile_auth(tmp_path: pathlib.Path, ami: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """auth profile: the keys come from that profile of the shared credentials file; an unknown
+    profile is a configuration error naming auth.profile."""
+    from parsl.errors import ConfigurationError
+
+    creds = tmp_path / "credentials"
+    creds.write_text("[research]\naws_access_key_id = AKIAPROFILEKEY\naws_secret_access_key = profile-secret-value\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    p = _provider(tmp_path, ami, auth={"profile": "research"})
+    job = p.submit("true", 1)
+    assert p.session.get_credentials().access_key == "AKIAPROFILEKEY"
+    assert p.status([job]) == [JobState.RUNNING]
+    p.teardown()
+    with pytest.raises(ConfigurationError, match="nosuch") as info:
+        _provider(tmp_path, ami, auth={"profile": "nosuch"}).submit("true", 1)
+    assert info.value.path == "auth.profile"

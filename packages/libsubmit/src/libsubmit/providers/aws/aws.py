@@ -108,6 +108,7 @@ class EC2Provider(CloudProvider):
                 raise ConfigurationError(f"{e}", "auth.profile") from None
         else:
             session = boto3.session.Session(region_name=self.region)
+        self.session = session  # the boto3 session (kept out of the repr)
         self.client = session.client("ec2", endpoint_url=self.endpoint_url)
 
     def _error_details(self, exc: BaseException) -> tuple[str, str] | None:
