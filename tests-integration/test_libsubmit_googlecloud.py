@@ -33,11 +33,12 @@ def _keyfile(directory: pathlib.Path, fake: FakeGCE) -> pathlib.Path:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    fake.trusted_keys["k1"] = key.public_key()
+    kid = f"k{len(fake.trusted_keys) + 1}"
+    fake.trusted_keys[kid] = key.public_key()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     path = directory / "service-account.json"
     path.write_text(json.dumps({
-        "type": "service_account", "project_id": "parsl-test", "private_key_id": "k1", "private_key": pem,
+        "type": "service_account", "project_id": "parsl-test", "private_key_id": kid, "private_key": pem,
         "client_email": "parsl@parsl-test.iam.gserviceaccount.com", "client_id": "1", "token_uri": f"{fake.url}/token",
     }))
     return path
@@ -140,3 +141,23 @@ def test_repr_and_logs_hold_no_key(tmp_path: pathlib.Path, gce: FakeGCE, caplog:
     for text in (repr(p), caplog.text, pathlib.Path(p.state_file).read_text()):
         assert body not in text and PRIVATE_MARK not in text
     p.teardown()
+
+
+def test_status_of_many_blocks_is_one_paged_listing(tmp_path: pathlib.Path, gce: FakeGCE) -> None:
+    """status() asks once for all blocks (a label-filtered listing the client pages through),
+    not once per block; an instance of another provider in the zone is not mixed in."""
+    (tmp_path / "other").mkdir()
+    other = _provider(tmp_path / "other", gce, label="other")
+    stranger = other.submit("sleep 600", 1, "stranger")
+    p = _provider(tmp_path, gce)
+    jobs = [p.submit("sleep 600", 1, f"b{i}") for i in range(5)]
+    before = len(gce.requests)
+    states = p.status(jobs)
+    lists = [r for r in gce.requests[before:] if r["method"] == "GET" and r["path"].endswith("/instances")]
+    assert len(lists) == 3 and lists[0]["query"].get("pageToken") is None  # 5 blocks, 2 a page
+    assert all(r["query"]["filter"] == f'labels.parsl-state-token = "{p.state.token}"' for r in lists)
+    assert states == [JobState.PENDING] * 5  # PROVISIONING → STAGING after one look
+    assert wait_for_state(p, jobs[-1], lambda s: s is JobState.RUNNING, 30, 0.05)[-1] is JobState.RUNNING
+    p.teardown()
+    assert set(gce.instances) == {stranger}
+    other.teardown()

@@ -8,6 +8,8 @@ signed service-account JWT, as it would from oauth2.googleapis.com.
     self-signed service-account JWT (what google-cloud-compute sends) whose RS256 signature
     checks against a key registered in ``trusted_keys``
     POST  .../zones/Z/instances         insert ─▶ operation RUNNING ─▶ DONE on the next get/wait
+    GET   .../zones/Z/instances         list (label filter, 2 per page, by name); each listed instance
+                                        moves on as with a GET
     GET   .../zones/Z/instances/N       PROVISIONING ─▶ STAGING ─▶ RUNNING (one step per GET;
                                         at RUNNING the startup-script runs in a LocalVM);
                                         the script halts ─▶ TERMINATED
@@ -21,6 +23,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +179,28 @@ class FakeGCE(FakeREST):
             return 200, dict(inst)
 
     def list_instances(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
+        """The zone's instances, filtered by ``labels.KEY = "VALUE"`` when asked; each listed
+        instance moves on a step as with a GET; two per page, to make the client page."""
+        wanted = re.fullmatch(r'\s*labels\.([\w-]+)\s*=\s*"([^"]*)"\s*', q.get("filter", "")) if q.get("filter") else None
+        if q.get("filter") and wanted is None:
+            return self._error(400, "invalid", f"Invalid value for field 'filter': '{q['filter']}'.")
+        after = q.get("pageToken") or ""  # the cursor: the last name of the previous page
         with self.lock:
-            return 200, {"kind": "compute#instanceList", "items": [dict(i) for i in self.instances.values() if i["zone"] == m["zone"]]}
+            matching = sorted(
+                (i for i in self.instances.values() if i["zone"] == m["zone"] and i["name"] > after and not (wanted and i["labels"].get(wanted[1]) != wanted[2])),
+                key=lambda i: i["name"],
+            )
+            items = []
+            for inst in matching[:2]:
+                try:
+                    self._advance(inst)
+                except KeyError:
+                    continue
+                items.append(dict(inst))
+        page: dict[str, Any] = {"kind": "compute#instanceList", "items": items}
+        if len(matching) > 2:
+            page["nextPageToken"] = matching[1]["name"]
+        return 200, page
 
     def delete(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
         with self.lock:

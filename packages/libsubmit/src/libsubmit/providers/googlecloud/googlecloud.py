@@ -8,7 +8,8 @@ blocks (members and, when given, the driver's address) and deleted at teardown.
             ─▶ InstancesClient, FirewallsClient, Zone/GlobalOperationsClient (REST)
             ─▶ firewall rule "parsl-<label>-<token>" (recorded, then created; waited on)
     submit  ─▶ instances.insert_unary ─▶ zone_operations.wait until DONE ─▶ job id = name
-    status  ─▶ instances.get ─▶ PROVISIONING/STAGING/RUNNING/TERMINATED...; 404 = gone
+    status  ─▶ instances.list(filter: the state token's label), one call for all blocks ─▶
+               PROVISIONING/STAGING/RUNNING/TERMINATED...; not listed = gone
     cancel  ─▶ instances.delete_unary (404 = already gone)
     teardown ─▶ delete instances, wait for 404, delete the firewall rule, drop the state file
 
@@ -192,16 +193,14 @@ class GoogleCloudProvider(CloudProvider):
         return name
 
     def _instance_states(self, ids: Sequence[str]) -> dict[str, JobState | None]:
-        found: dict[str, JobState | None] = {}
-        for name in ids:
-            try:
-                status = self.instances.get(project=self.project, zone=self.zone, instance=name).status
-            except Exception as e:
-                if not self._is_not_found(e):
-                    raise
-                found[name] = None
-                continue
-            found[name] = _STATES.get(status, JobState.UNKNOWN)
+        """One listing (filtered by the state token's label, paged) for all the ids; an id
+        not listed is gone."""
+        found: dict[str, JobState | None] = dict.fromkeys(ids)
+        request = self._sdk.ListInstancesRequest(project=self.project, zone=self.zone, filter=f'labels.parsl-state-token = "{self.state.token}"')
+        listing = self.instances.list(request=request)
+        for instance in listing:
+            if instance.name in found:
+                found[instance.name] = _STATES.get(instance.status, JobState.UNKNOWN)
         return found
 
     def _terminate(self, ids: Sequence[str]) -> None:
