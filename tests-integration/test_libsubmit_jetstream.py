@@ -87,6 +87,10 @@ def test_lifecycle_creates_and_removes_the_network(tmp_path: pathlib.Path, cloud
     p.teardown()
     assert _held(cloud) == {"servers": 0, "networks": 1}  # only the external network, which was not ours
     assert not pathlib.Path(p.state_file).exists()
+    # status asked through one filtered listing per call, never server by server
+    listings = [r for r in cloud.requests if r["path"] == "/compute/v2.1/servers/detail"]
+    assert listings and all(r["query"]["name"] == f"-{p.state.token[:6]}-" for r in listings)
+    assert not [r for r in cloud.requests if r["method"] == "GET" and r["path"].startswith("/compute/v2.1/servers/") and r["path"] != "/compute/v2.1/servers/detail"]
     calls = [r for r in cloud.requests if r["path"].startswith(("/compute/v2.1/servers", "/network/v2.0/"))]
     assert calls and all(r["headers"].get("X-Auth-Token") in cloud.tokens for r in calls)
 

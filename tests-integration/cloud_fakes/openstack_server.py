@@ -10,6 +10,7 @@ openstacksdk and keystoneauth talk to it over HTTP exactly as to a real cloud.
                                       a LocalVM) ─▶ SHUTOFF when it halts; DELETE: listed once
                                       more (task_state deleting), then 404; until then its
                                       port holds the subnet (deleting that is refused, 409)
+           /compute/v2.1/servers/detail  listing (name: a regex), each server moving on as on a GET
            /compute/v2.1/flavors[/detail|/{id}]
     Neutron /network/v2.0/{networks,subnets,routers,security-groups,security-group-rules}
                                       create / show / list / delete; router interfaces
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ class FakeOpenStack(FakeREST):
         ("GET", r"/compute/v2\.1/flavors", "flavors"),
         ("GET", r"/compute/v2\.1/flavors/(?P<id>[^/]+)", "flavor"),
         ("POST", r"/compute/v2\.1/servers", "create_server"),
+        ("GET", r"/compute/v2\.1/servers/detail", "list_servers"),
         ("GET", r"/compute/v2\.1/servers/(?P<id>[^/]+)", "get_server"),
         ("DELETE", r"/compute/v2\.1/servers/(?P<id>[^/]+)", "delete_server"),
         ("POST", N, "create"),
@@ -167,6 +170,19 @@ class FakeOpenStack(FakeREST):
 
                 self.vms[m["id"]] = LocalVM(m["id"], server["user_data"], self.workdir, on_halt=halted).start()
             return 200, {"server": {k: v for k, v in server.items() if k not in ("user_data", "_seen_deleting")}}
+
+    def list_servers(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
+        """``GET /servers/detail``, ``name`` a regular expression as in Nova; each listed
+        server moves on as with a GET of it."""
+        pattern = re.compile(q.get("name", ""))
+        with self.lock:
+            ids = [sid for sid, s in self.servers.items() if pattern.search(s["name"])]
+        listed = []
+        for sid in ids:
+            status, reply, *_ = self.get_server({"id": sid}, {}, None, h)
+            if status == 200:
+                listed.append(reply["server"])
+        return 200, {"servers": listed}
 
     def delete_server(self, m: Any, q: dict[str, str], body: Any, h: dict[str, str]) -> Reply:
         with self.lock:

@@ -8,7 +8,8 @@ is given, a network + subnet) created and recorded by the provider and deleted a
             ─▶ network + subnet (unless ``networkId``) [+ router to ``externalNetwork``]
             ─▶ security group: ingress from members and, when given, the driver's /32
     submit  ─▶ compute.create_server(image, flavor, network, group, user_data) ─▶ server id
-    status  ─▶ compute.get_server ─▶ BUILD/ACTIVE/SHUTOFF/ERROR; 404 = gone
+    status  ─▶ compute.servers(name filter: the state token), one listing for all blocks ─▶
+               BUILD/ACTIVE/SHUTOFF/ERROR; not listed = gone
     cancel  ─▶ compute.delete_server (404 = already gone)
     teardown ─▶ delete servers, wait for 404, then group, router, subnet, network (newest first)
 """
@@ -175,16 +176,12 @@ class JetstreamProvider(CloudProvider):
         return str(server.id)
 
     def _instance_states(self, ids: Sequence[str]) -> dict[str, JobState | None]:
-        found: dict[str, JobState | None] = {}
-        for sid in ids:
-            try:
-                server = self.conn.compute.get_server(sid)
-            except Exception as e:
-                if not self._missing(e):
-                    raise
-                found[sid] = None
-                continue
-            found[sid] = _STATES.get(str(server.status).upper(), JobState.UNKNOWN)
+        """One listing for all the ids (Nova's name filter is a regular expression; every
+        block's name holds the state token); an id not listed is gone."""
+        found: dict[str, JobState | None] = dict.fromkeys(ids)
+        for server in self.conn.compute.servers(details=True, name=f"-{self.state.token[:6]}-"):
+            if server.id in found:
+                found[server.id] = _STATES.get(str(server.status).upper(), JobState.UNKNOWN)
         return found
 
     def _terminate(self, ids: Sequence[str]) -> None:
