@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
-from ..data_provider.files import File
+from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
 from . import exit_signals as _signals
@@ -270,10 +270,11 @@ class DataFlowKernel:
         for v in kwargs.values():
             if type(v) not in _ATOMS:
                 scan(v, found)
-        inputs = kwargs.get("inputs")
-        if inputs and isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.is_remote for i in inputs):
-            # remote files are staged in first: the task waits for their DataFutures
-            record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
+        if (outputs or kwargs.get("inputs")) and kind != "join" and needs_staging(kwargs.get("inputs"), outputs):
+            # remote files are staged where the task runs, so its executor is chosen now
+            record.sites = (self._pick_executor(sites).label,)
+            self.check_sites(record.sites)
+            record.func, record.kwargs, fu._outputs = self.data_manager.stage_task(record.sites[0], record.func, kwargs, found, fu, tid)
         self._tasks[tid] = record
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
@@ -429,14 +430,7 @@ class DataFlowKernel:
                 self._finish(record, exc=e)
 
     def _send(self, record: TaskRecord) -> None:
-        if record.join:
-            ex = self._internal_executor()
-        elif record.sites is None:
-            choices = self._choices
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
-        else:
-            choices = self._site_cache[record.sites]
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
+        ex = self._internal_executor() if record.join else self._pick_executor(record.sites)
         record.executor = ex
         try:
             fut = ex.submit(record.func, *record.args, **record.kwargs)
@@ -558,6 +552,10 @@ class DataFlowKernel:
             self._finish(r, exc=exc)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _pick_executor(self, sites: tuple[str, ...] | None) -> ParslExecutor:
+        choices = self._choices if sites is None else self._site_cache[sites]
+        return choices[0] if len(choices) == 1 else random.choice(choices)
 
     def _internal_executor(self) -> ParslExecutor:
         ex = self._internal
