@@ -128,7 +128,7 @@ def test_a_failed_stage_in_fails_the_app_with_a_dependency_error_naming_the_file
     st = VaultTransfer(vault)
     with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(storage_access=[st])])):
         fut = sort_lines(inputs=[File("vault://x/missing.txt")], outputs=[File("vault://x/out.txt")])
-        with pytest.raises(DependencyError):
+        with pytest.raises(DependencyError) as info:
             fut.result(timeout=20)
         with pytest.raises(DependencyError):
             fut.outputs[0].result(timeout=20)
