@@ -48,6 +48,9 @@ class FTPStaging(TransferStaging):
         try:
             ftp.connect(parts.hostname, parts.port or 21)
             ftp.login(unquote(parts.username or "anonymous"), unquote(parts.password or "anonymous@"))
+        except ftplib.Error as e:
+            ftp.close()
+            raise StagingError(url, direction, f"FTP server said: {e}") from None
         except BaseException:
             ftp.close()
             raise
