@@ -116,9 +116,13 @@ class FTPTestServer:
     password = "staging-test"
 
     def __init__(self, root: str) -> None:
-        from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import FTPHandler
-        from pyftpdlib.servers import ThreadedFTPServer
+        import warnings
+
+        with warnings.catch_warnings():  # pyftpdlib still imports asyncore/asynchat
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pyftpdlib.authorizers import DummyAuthorizer
+            from pyftpdlib.handlers import FTPHandler
+            from pyftpdlib.servers import ThreadedFTPServer
 
         auth = DummyAuthorizer()
         auth.add_user(self.user, self.password, root, perm="elradfmw")
