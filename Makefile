@@ -50,6 +50,7 @@ types: venv ## mypy over every package
 	$(VENV)/bin/mypy
 
 bench: venv ## run the benchmark suite and print figures against concurrent.futures
+	@command -v curl >/dev/null || apt-get install -y -qq curl || echo "bench: install curl for the staging row (apt-get install curl)"
 	$(PY) bench/run.py
 
 build: venv ## build every wheel with poetry-core and check their metadata

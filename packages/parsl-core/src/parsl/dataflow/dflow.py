@@ -160,6 +160,8 @@ class DataFlowKernel:
         self._site_cache: dict[tuple[str, ...], list[ParslExecutor]] = {}
         self._internal: ParslExecutor | None = None
         self._data_manager = cfg.data_manager
+        if self._data_manager is not None and self._data_manager.dfk is None:
+            self._data_manager.dfk = self  # a DataManager made before its kernel
 
         self._usage = None
         self._failed = itertools.count()
