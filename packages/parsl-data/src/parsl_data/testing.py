@@ -127,8 +127,7 @@ class FTPTestServer:
         auth = DummyAuthorizer()
         auth.add_user(self.user, self.password, root, perm="elradfmw")
         auth.add_anonymous(root)
-        handler = type("Handler", (FTPHandler,), {"authorizer": auth, "passive_ports": None, "masquerade_address": None})
-        handler.log_prefix = ""
+        handler = type("Handler", (FTPHandler,), {"authorizer": auth, "passive_ports": None, "masquerade_address": None, "log_prefix": ""})
         self.server = ThreadedFTPServer(("127.0.0.1", 0), handler)
         self.port = self.server.address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 0.05, "blocking": True}, name="ftp-test-server", daemon=True)

@@ -103,10 +103,10 @@ class DataManager:
         ex = self.executor(label)
         explicit = ex.storage_access if ex is not None else None
         if explicit is not None:
-            for p in explicit:
-                if (p.can_stage_out(file) if out else p.can_stage_in(file)):
-                    return p
-            names = ", ".join(type(p).__name__ for p in explicit) or "none"
+            for candidate in explicit:
+                if (candidate.can_stage_out(file) if out else candidate.can_stage_in(file)):
+                    return candidate
+            names = ", ".join(type(c).__name__ for c in explicit) or "none"
             raise StagingError(
                 file.url, "out" if out else "in",
                 f"executor {label!r} has no storage_access provider for the {file.scheme!r} scheme (it has: {names})",
