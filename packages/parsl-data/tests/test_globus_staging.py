@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("globus_sdk", reason="needs parsl-data[globus] (globus-sdk)")
 import responses
 from globus_sdk.testing import RegisteredResponse, load_response
 
@@ -211,3 +213,18 @@ def test_login_runs_the_native_app_flow_once_and_stores_the_tokens_0600(tmp_path
     }
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "AT-new" not in repr(GlobusStaging(HERE, token_file=path))
+
+
+def test_parsl_globus_is_a_subcommand_of_the_parsl_command(tmp_path, capsys):
+    from parsl.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "globus" in capsys.readouterr().out
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text("{}")
+    assert main(["globus", "logout", "--token-file", str(tokens)]) == 0
+    assert not tokens.exists()
+    with pytest.raises(SystemExit) as info:
+        main(["globus", "login"])
+    assert info.value.code == 2 and "give --client-id" in capsys.readouterr().err
