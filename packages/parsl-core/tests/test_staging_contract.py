@@ -175,3 +175,16 @@ def test_an_unknown_scheme_lists_the_installed_ones_and_what_to_install(no_plugi
 def test_storage_access_must_hold_staging_providers():
     with pytest.raises(TypeError, match="storage_access must be a list of Staging providers"):
         ThreadPoolExecutor(storage_access=["http"])
+
+
+def test_explicit_staging_for_an_executor_whose_workers_stage_runs_there(vault, tmp_path):
+    st = VaultTransfer(vault)
+    ex = ThreadPoolExecutor(storage_access=[st], thread_name_prefix="worker", working_dir=str(tmp_path / "remote-wd"))
+    ex.stage_on_workers = True
+    with parsl.load(parsl.Config(executors=[ex])):
+        assert File("vault://x/in.txt").stage_in().result(timeout=20) == str(tmp_path / "remote-wd" / "in.txt")
+        out = File("vault://x/copy.txt")
+        shutil.copy(tmp_path / "remote-wd" / "in.txt", tmp_path / "remote-wd" / "copy.txt")
+        out.stage_out().result(timeout=20)
+    assert [(c[0], c[2].startswith("worker")) for c in st.calls] == [("fetch", True), ("push", True)]
+    assert (vault / "copy.txt").read_text() == "b\na\n"

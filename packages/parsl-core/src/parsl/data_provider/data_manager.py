@@ -257,11 +257,7 @@ class DataManager:
         fut = p.stage_in(self, label, copy, None)
         staged = file.with_local_path(copy.local_path) if copy.local_path else file
         if fut is None:
-            wrapped = p.replace_task(self, label, copy, _staged_file)
-            ex = self.executor(label)
-            if wrapped is None or ex is None:
-                return self._done(staged)
-            fut = ex.submit(wrapped, staged)
+            return self._on_executor(label, p.replace_task(self, label, copy, _staged_file), staged, file.url)
         df = DataFuture(fut, staged)
         self._futures[(file.url, label)] = df
         return df
@@ -286,13 +282,21 @@ class DataManager:
         fut = p.stage_out(self, label, copy, produced)
         bound = file.with_local_path(copy.local_path or self.local_path_for(label, file))
         if fut is None:
-            wrapped = p.replace_task_stage_out(self, label, copy, _staged_file)
-            ex = self.executor(label)
-            if wrapped is None or ex is None:
-                return self._done(bound)
-            fut = ex.submit(wrapped, bound)
-        df = DataFuture(fut, bound)
+            df = self._on_executor(label, p.replace_task_stage_out(self, label, copy, _staged_file), bound)
+        else:
+            df = DataFuture(fut, bound)
         self._stage_outs[file.url] = df
+        return df
+
+    def _on_executor(self, label: str, wrapped: Callable[..., Any] | None, file: File, remember: str | None = None) -> DataFuture:
+        """A lone staging step for a provider that stages only inside tasks: ``wrapped`` (the
+        provider's wrapper around a do-nothing task) run on the executor itself."""
+        ex = self.executor(label)
+        if wrapped is None or ex is None:
+            return self._done(file)
+        df = DataFuture(ex.submit(wrapped, file), file)
+        if remember is not None:
+            self._futures[(remember, label)] = df
         return df
 
     @staticmethod

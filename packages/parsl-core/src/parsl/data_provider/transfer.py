@@ -4,7 +4,7 @@
 
     TransferStaging.stage_in ── executor shares our filesystem? ── yes ─▶ dm.transfer(fetch)
                                                                           on the manager's threads
-                                                              └─ no ──▶ replace_task: FetchFirst
+                                                              └─ no ──▶ replace_task: InTask
                                                                         (fetch on the worker, then func)
     TransferStaging.stage_out ─ same choice ─▶ push after the app succeeded
 
@@ -65,6 +65,11 @@ class TransferStaging(Staging):
     def can_stage_out(self, file: File) -> bool:
         return self.can_push and super().can_stage_out(file)
 
+    def fetch_into(self, file: File, local_path: str) -> None:
+        """:meth:`fetch`, its destination directory made first."""
+        os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
+        self.fetch(file, local_path)
+
     def _on_worker(self, dm: DataManager, executor: str) -> bool:
         return self.in_task and dm.stages_on_workers(executor)
 
@@ -73,12 +78,12 @@ class TransferStaging(Staging):
         if self._on_worker(dm, executor):
             return None
         local = file.local_path
-        return dm.transfer(file, "in", lambda: self.fetch(file, local), after=parent_fut)
+        return dm.transfer(file, "in", lambda: self.fetch_into(file, local), after=parent_fut)
 
     def replace_task(self, dm: DataManager, executor: str, file: File, func: Callable[..., Any]) -> Callable[..., Any] | None:
         if not self._on_worker(dm, executor):
             return None
-        return FetchFirst(self, file, dm.local_path_for(executor, file), func)
+        return InTask(self, "in", file, dm.local_path_for(executor, file), func)
 
     def stage_out(self, dm: DataManager, executor: str, file: File, app_fu: Future[Any]) -> Future[Any] | None:
         if not file.local_path:
@@ -91,39 +96,32 @@ class TransferStaging(Staging):
     def replace_task_stage_out(self, dm: DataManager, executor: str, file: File, func: Callable[..., Any]) -> Callable[..., Any] | None:
         if not self._on_worker(dm, executor):
             return None
-        return PushAfter(self, file, file.local_path or dm.local_path_for(executor, file), func)
+        return InTask(self, "out", file, file.local_path or dm.local_path_for(executor, file), func)
 
 
-class FetchFirst:
-    """A task function that fetches one file, then runs the task (pickled to the worker)."""
+class InTask:
+    """A task function that fetches one file before the task (``direction='in'``) or pushes
+    one it produced after it (``'out'``); pickled to the worker with the task."""
 
-    def __init__(self, staging: TransferStaging, file: File, local_path: str, func: Callable[..., Any]) -> None:
-        self.staging, self.file, self.local_path, self.func = staging, file, local_path, func
+    def __init__(self, staging: TransferStaging, direction: str, file: File, local_path: str, func: Callable[..., Any]) -> None:
+        self.staging, self.direction, self.file, self.local_path, self.func = staging, direction, file, local_path, func
         self.__name__ = getattr(func, "__name__", "task")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _move(self) -> None:
         try:
-            self.staging.fetch(self.file, self.local_path)
+            if self.direction == "in":
+                self.staging.fetch_into(self.file, self.local_path)
+            else:
+                self.staging.push(self.local_path, self.file)
         except StagingError:
             raise
         except Exception as e:
-            raise StagingError(self.file.url, "in", f"{type(e).__name__}: {e}") from e
-        return self.func(*args, **kwargs)
-
-
-class PushAfter:
-    """A task function that runs the task, then pushes one file it produced."""
-
-    def __init__(self, staging: TransferStaging, file: File, local_path: str, func: Callable[..., Any]) -> None:
-        self.staging, self.file, self.local_path, self.func = staging, file, local_path, func
-        self.__name__ = getattr(func, "__name__", "task")
+            raise StagingError(self.file.url, self.direction, f"{type(e).__name__}: {e}") from e
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.direction == "in":
+            self._move()
+            return self.func(*args, **kwargs)
         result = self.func(*args, **kwargs)
-        try:
-            self.staging.push(self.local_path, self.file)
-        except StagingError:
-            raise
-        except Exception as e:
-            raise StagingError(self.file.url, "out", f"{type(e).__name__}: {e}") from e
+        self._move()
         return result
