@@ -116,3 +116,25 @@ def test_http_cannot_stage_out_and_says_so(kernel, http_server):
 def test_attempts_must_be_positive():
     with pytest.raises(ValueError, match="attempts must be at least 1"):
         HTTPStaging(attempts=0)
+
+
+def test_upstreams_provider_names_work_at_upstreams_import_paths(http_server, served, tmp_path):
+    """``from parsl.data_provider.http import HTTPInTaskStaging`` as upstream scripts write it:
+    the in-task flavour downloads inside the task, on the executor's worker thread."""
+    import parsl
+    from parsl.data_provider.file_noop import NoOpFileStaging
+    from parsl.data_provider.ftp import FTPInTaskStaging, FTPSeparateTaskStaging
+    from parsl.data_provider.globus import GlobusStaging
+    from parsl.data_provider.http import HTTPInTaskStaging, HTTPSeparateTaskStaging
+
+    assert issubclass(HTTPSeparateTaskStaging, HTTPStaging) and issubclass(FTPSeparateTaskStaging, FTPInTaskStaging.__mro__[1])
+    assert GlobusStaging.__module__ == "parsl_data.globus"
+
+    @python_app
+    def where(inputs=()):
+        return threading.current_thread().name, open(inputs[0]).read()
+
+    ex = parsl.ThreadPoolExecutor(thread_name_prefix="worker", storage_access=[NoOpFileStaging(), HTTPInTaskStaging()], working_dir=str(tmp_path / "w"))
+    with parsl.load(parsl.Config(executors=[ex])):
+        name, text = where(inputs=[File(http_server.url("in/unsorted.txt"))]).result(timeout=30)
+    assert name.startswith("worker") and text == "pear\napple\nfig\n"

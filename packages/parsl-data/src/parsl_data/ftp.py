@@ -17,6 +17,7 @@ import uuid
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
+from parsl.data_provider.data_manager import DataManager
 from parsl.data_provider.errors import StagingError
 from parsl.data_provider.files import File
 from parsl.data_provider.transfer import TransferStaging, atomic_target
@@ -108,3 +109,17 @@ def _quit(ftp: ftplib.FTP) -> None:
         ftp.quit()
     except (ftplib.Error, OSError, EOFError):
         ftp.close()
+
+
+class FTPInTaskStaging(FTPStaging):
+    """Upstream's name for FTP staging inside the task: transfers always run on the worker."""
+
+    def _on_worker(self, dm: DataManager, executor: str) -> bool:
+        return True
+
+
+class FTPSeparateTaskStaging(FTPStaging):
+    """Upstream's name for FTP staging around the task: here transfers run on the data
+    manager's threads (upstream runs them as tasks of their own on the executor)."""
+
+    in_task: ClassVar[bool] = False

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from typing import ClassVar
 
+from parsl.data_provider.data_manager import DataManager
 from parsl.data_provider.errors import StagingError
 from parsl.data_provider.files import File
 from parsl.data_provider.transfer import TransferStaging, atomic_target
@@ -96,3 +97,18 @@ def _describe(e: object) -> str:
     if isinstance(e, BaseException):
         return f"{type(e).__name__}: {e}"
     return str(e)
+
+
+class HTTPInTaskStaging(HTTPStaging):
+    """Upstream's name for HTTP staging inside the task: the download always runs on the
+    worker, whatever the executor."""
+
+    def _on_worker(self, dm: DataManager, executor: str) -> bool:
+        return True
+
+
+class HTTPSeparateTaskStaging(HTTPStaging):
+    """Upstream's name for HTTP staging before the task: here the download runs on the data
+    manager's threads (upstream runs it as a task of its own on the executor)."""
+
+    in_task: ClassVar[bool] = False
