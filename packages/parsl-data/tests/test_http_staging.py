@@ -138,3 +138,32 @@ def test_upstreams_provider_names_work_at_upstreams_import_paths(http_server, se
     with parsl.load(parsl.Config(executors=[ex])):
         name, text = where(inputs=[File(http_server.url("in/unsorted.txt"))]).result(timeout=30)
     assert name.startswith("worker") and text == "pear\napple\nfig\n"
+
+
+@pytest.fixture
+def https_server(served, tmp_path):
+    """A real TLS server on 127.0.0.1 with a self-signed certificate made by openssl."""
+    import subprocess
+
+    from parsl_data.testing import HTTPTestServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    with HTTPTestServer(str(served), tls=(str(cert), str(key))) as srv:
+        yield srv, cert
+
+
+def test_https_is_verified_and_a_private_ca_can_be_trusted(kernel, https_server, monkeypatch, wd):
+    srv, cert = https_server
+    url = srv.url("in/unsorted.txt")
+    assert url.startswith("https://127.0.0.1:")
+    with pytest.raises(DependencyError, match=r"CERTIFICATE_VERIFY_FAILED.*trusted with SSL_CERT_FILE"):
+        read_bytes(inputs=[File(url)]).result(timeout=30)
+    assert leftovers(wd) == [] and srv.requests == []  # refused at the handshake, never retried
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    data, _ = read_bytes(inputs=[File(url)]).result(timeout=30)
+    assert data == b"pear\napple\nfig\n"

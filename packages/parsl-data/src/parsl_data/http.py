@@ -13,6 +13,7 @@ complete and verified, and removed on failure.
 from __future__ import annotations
 
 import http.client
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -84,6 +85,8 @@ class HTTPStaging(TransferStaging):
                     raise StagingError(name, "in", f"HTTP {e.code} {e.reason}") from None
                 last = e
             except (urllib.error.URLError, OSError, http.client.HTTPException, _Cut) as e:
+                if isinstance(getattr(e, "reason", e), ssl.SSLCertVerificationError):  # no retry helps
+                    raise StagingError(name, "in", f"{_describe(getattr(e, 'reason', e))} (a private CA can be trusted with SSL_CERT_FILE)") from None
                 last = e
         reason = getattr(last, "reason", None) or last
         raise StagingError(name, "in", f"{_describe(reason)} (after {self.attempts} attempts, {got} bytes received)")

@@ -2,7 +2,8 @@
 
 ::
 
-    HTTPTestServer(root)  http.server on a free port, files under root, with Range requests;
+    HTTPTestServer(root)  http.server on a free port, files under root, with Range requests
+                          (HTTPS with ``tls=(cert, key)``);
       /slow/<f>      sends half, then waits for ``release`` (set by the test) before the rest
       /cut/<f>       announces the whole length, sends half, closes the connection
       /cut-once/<f>  like /cut the first time each file is asked for, whole afterwards
@@ -28,9 +29,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         srv = self.server
-        mode, _, name = self.path.lstrip("/").partition("/")
+        asked = self.path.split("?", 1)[0].lstrip("/")
+        mode, _, name = asked.partition("/")
         if mode not in ("slow", "cut", "cut-once"):
-            mode, name = "", self.path.lstrip("/")
+            mode, name = "", asked
         with srv.lock:
             srv.requests.append((self.path, self.headers.get("Range")))
             if mode == "cut-once":
@@ -83,15 +85,23 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class HTTPTestServer:
-    """``with HTTPTestServer(root) as srv: srv.url('x.txt')``."""
+    """``with HTTPTestServer(root) as srv: srv.url('x.txt')``; with ``tls=(certfile,
+    keyfile)`` it speaks HTTPS."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, tls: tuple[str, str] | None = None) -> None:
         self.httpd = _HTTPServer(root)
         self.port = self.httpd.server_address[1]
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="http-test-server", daemon=True)
 
     def url(self, name: str, mode: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{mode + '/' if mode else ''}{name}"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{mode + '/' if mode else ''}{name}"
 
     @property
     def requests(self) -> list[tuple[str, str | None]]:
