@@ -188,3 +188,11 @@ def test_explicit_staging_for_an_executor_whose_workers_stage_runs_there(vault, 
         out.stage_out().result(timeout=20)
     assert [(c[0], c[2].startswith("worker")) for c in st.calls] == [("fetch", True), ("push", True)]
     assert (vault / "copy.txt").read_text() == "b\na\n"
+
+
+def test_a_scheme_nobody_provides_says_how_to_add_a_provider():
+    from parsl.errors import PluginNotFound
+
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor()])):
+        with pytest.raises(PluginNotFound, match=r"no staging plugin named 's3'; installed: file.*storage_access=\[\.\.\.\].*'parsl.staging' entry-point group"):
+            sort_lines(inputs=[File("s3://bucket/in.txt")])

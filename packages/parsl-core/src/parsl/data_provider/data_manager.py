@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from ..app.futures import DataFuture
 from ..dataflow.lean_future import LeanFuture
 from ..interfaces.staging import Staging
+from ..errors import PluginNotFound
 from .errors import StagingError
 from .files import File
 
@@ -116,7 +117,15 @@ class DataManager:
         if p is None:
             from .. import plugins
 
-            cls = plugins.get("staging", file.scheme)  # PluginNotFound lists what is installed
+            try:
+                cls = plugins.get("staging", file.scheme)  # PluginNotFound lists what is installed
+            except PluginNotFound as e:
+                if e.install_hint is None:
+                    e.args = (
+                        f"{e.args[0]}; a File with the {file.scheme!r} scheme needs a staging provider: give one in the "
+                        "executor's storage_access=[...], or install a distribution that registers it in the 'parsl.staging' entry-point group",
+                    )
+                raise
             p = self._providers[key] = cls.from_site_data(self.site_data(label))
         if not (p.can_stage_out(file) if out else p.can_stage_in(file)):
             raise StagingError(file.url, "out" if out else "in", f"the {file.scheme!r} staging plugin ({type(p).__name__}) cannot stage files {'out' if out else 'in'}")
