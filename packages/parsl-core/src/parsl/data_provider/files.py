@@ -91,7 +91,7 @@ class File(str):
     @property
     def filepath(self) -> str:
         """Return the resolved filepath on the side where it is called from."""
-        return str.__str__(self)
+        return self.__dict__.get("local_path") or str.__str__(self)
 
     @property
     def filename(self) -> str:
@@ -114,7 +114,7 @@ class File(str):
         return self.scheme != "file"
 
     def __fspath__(self) -> str:
-        return str.__str__(self)
+        return self.__dict__.get("local_path") or str.__str__(self)
 
     def __str__(self) -> str:
         return str.__str__(self)
