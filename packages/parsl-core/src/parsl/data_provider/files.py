@@ -114,7 +114,7 @@ class File(str):
         return self.scheme != "file"
 
     def __fspath__(self) -> str:
-        return self.__dict__.get("local_path") or str.__str__(self)
+        return str.__str__(self)
 
     def __str__(self) -> str:
         return str.__str__(self)
