@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 
 import pytest
 
@@ -196,3 +197,14 @@ def test_a_scheme_nobody_provides_says_how_to_add_a_provider():
     with parsl.load(parsl.Config(executors=[ThreadPoolExecutor()])):
         with pytest.raises(PluginNotFound, match=r"no staging plugin named 's3'; installed: file.*storage_access=\[\.\.\.\].*'parsl.staging' entry-point group"):
             sort_lines(inputs=[File("s3://bucket/in.txt")])
+
+
+def test_cleanup_waits_for_the_stage_out_of_a_finished_app(vault):
+    class SlowPush(VaultTransfer):
+        def push(self, local_path, file):
+            time.sleep(0.3)
+            super().push(local_path, file)
+
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(storage_access=[SlowPush(vault)])])):
+        sort_lines(inputs=[File("vault://x/in.txt")], outputs=[File("vault://x/late.txt")]).result(timeout=20)
+    assert (vault / "late.txt").read_text() == "a\nb\n"

@@ -321,6 +321,9 @@ class DataManager:
         self._futures[(file.url, self._label(site))] = df
 
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
+        """Wait for the transfers under way (stage-outs of finished apps included)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
 
