@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..app.futures import DataFuture
 from ..dataflow.lean_future import LeanFuture
-from ..interfaces.staging import Staging
 from ..errors import PluginNotFound
+from ..interfaces.staging import Staging
 from .errors import StagingError
 from .files import File
 
