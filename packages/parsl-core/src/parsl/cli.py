@@ -1,11 +1,10 @@
-"""The ``parsl`` command: ``parsl plugins`` lists installed plugins, ``parsl version``; plugin
-distributions add subcommands through the ``parsl.commands`` entry-point group (each a
-``main(argv) -> int``, e.g. parsl-data's ``parsl globus login``)."""
+"""The ``parsl`` command: ``parsl plugins`` lists installed plugins, ``parsl version``; other
+sub-commands (``parsl status``, ``parsl report``...) come from ``parsl.commands`` plugins: an
+entry point naming a function ``main(argv: list[str]) -> int``."""
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 
 def _plugins() -> int:
@@ -26,30 +25,33 @@ def _plugins() -> int:
     return 0
 
 
-def _plugin_command(ep: Any, rest: list[str]) -> int:
+_BUILTIN = ("plugins", "version")
+
+
+def _plugin_command(name: str, argv: list[str]) -> int:
+    from .errors import PluginError
+    from .plugins import get
+
     try:
-        fn = ep.load()
-    except ModuleNotFoundError as e:
-        dist = ep.dist.metadata["Name"] if ep.dist is not None else "its distribution"
-        print(f"parsl {ep.name} needs the module {e.name!r}: install the extra that provides it (pip install '{dist}[{ep.name}]')", file=sys.stderr)
-        return 1
-    return int(fn(rest) or 0)
+        command = get("command", name)
+    except PluginError as e:
+        print(f"parsl: {e}", file=sys.stderr)
+        return 2
+    return int(command(argv) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in _BUILTIN:
+        return _plugin_command(argv[0], argv[1:])
+    from .plugins import names
+
     parser = argparse.ArgumentParser(prog="parsl", description="Parsl command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("plugins", help="list installed executors, providers, channels, launchers, staging and containers")
+    sub.add_parser("plugins", help="list installed executors, providers, channels, launchers, staging, containers and commands")
     sub.add_parser("version", help="print the parsl-core version")
-    from importlib import metadata
-
-    commands = {ep.name: ep for ep in metadata.entry_points(group="parsl.commands") if ep.name not in ("plugins", "version")}
-    for name, ep in sorted(commands.items()):
-        dist = ep.dist.metadata["Name"] if ep.dist is not None else "a plugin"
-        sub.add_parser(name, help=f"{name} commands (from {dist}); parsl {name} --help", add_help=False)
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in commands:
-        return _plugin_command(commands[argv[0]], argv[1:])
+    for name in names("command"):
+        sub.add_parser(name, help=f"from a plugin: parsl {name} --help", add_help=False)
     args = parser.parse_args(argv)
     if args.command == "plugins":
         return _plugins()

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
+    from .monitoring import Monitor
     from .staging import Staging
 
 
@@ -24,11 +25,14 @@ if TYPE_CHECKING:
 class ExecutorContext:
     """Everything an executor learns from the kernel, handed over once in
     :meth:`ParslExecutor.start`: the run id and the run directory (where it may keep its own
-    files under ``<run_dir>/<label>/``), plus settings shared by the workflow."""
+    files under ``<run_dir>/<label>/``), plus settings shared by the workflow, and the
+    workflow's :class:`~parsl.interfaces.Monitor` (None when monitoring is off), to which an
+    executor reports block and worker events."""
 
     run_id: str
     run_dir: str
     settings: Mapping[str, Any] = field(default_factory=dict)
+    monitor: Monitor | None = None
 
 
 class ParslExecutor(ABC):
@@ -57,7 +61,7 @@ class ParslExecutor(ABC):
         self.context = context
 
     @abstractmethod
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run ``func(*args, **kwargs)`` somewhere; return a future for its result."""
 
     @property
