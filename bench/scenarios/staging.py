@@ -113,7 +113,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "baseline": round(n / best["curl"], 1),
             "unit": "files/s",
             "higher_is_better": True,
-            "target": ">= 0.5x curl",
+            "target": ">= 0.7x",
         }
     ]
 
