@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
@@ -32,10 +31,11 @@ if TYPE_CHECKING:
 def atomic_target(path: str) -> Iterator[str]:
     """Yield a temporary path in ``path``'s directory; on success it is renamed to ``path``,
     on any error it is removed."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=directory)
-    os.close(fd)
+    directory, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, exist_ok=True)
+    # a name no other transfer uses (the writer creates the file)
+    tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.partial")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -67,7 +67,9 @@ class TransferStaging(Staging):
 
     def fetch_into(self, file: File, local_path: str) -> None:
         """:meth:`fetch`, its destination directory made first."""
-        os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
+        directory = os.path.dirname(os.path.abspath(local_path))
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
         self.fetch(file, local_path)
 
     def _on_worker(self, dm: DataManager, executor: str) -> bool:
