@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 
 import pytest
 
@@ -95,6 +96,9 @@ def test_while_a_download_is_under_way_only_a_partial_file_exists(http_server, s
     t = threading.Thread(target=fetch)
     t.start()
     assert http_server.httpd.halfway.wait(10)
+    deadline = time.monotonic() + 10  # the server sent half: the client is writing it
+    while not (dest.parent.exists() and leftovers(dest.parent)) and time.monotonic() < deadline:
+        time.sleep(0.01)
     names = leftovers(dest.parent)
     assert len(names) == 1 and names[0].startswith(".big.bin.") and names[0].endswith(".partial")
     assert not dest.exists()
