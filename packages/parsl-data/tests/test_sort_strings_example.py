@@ -1,11 +1,10 @@
-# ruff: noqa: B006  (the guide's app code is kept as the guide writes it)
 """The 0.5.0 guide's sort-strings example (§3.5) end to end on local threads, with an HTTP
 source in place of the first Globus endpoint and an FTP server in place of the second (both
 real servers on 127.0.0.1), configured by the guide's dict with ``data.working_dir``."""
 from __future__ import annotations
 
-from parsl import App, DataFlowKernel, File
-from parsl_data.testing import leftovers
+from parsl import DataFlowKernel, File
+from parsl_data.testing import leftovers, sort_strings_example
 
 
 def test_sort_strings_as_the_guide_writes_it(http_server, ftp_server, served, tmp_path):
@@ -20,27 +19,8 @@ def test_sort_strings_as_the_guide_writes_it(http_server, ftp_server, served, tm
     }
     dfk = DataFlowKernel(config=config)
 
-    @App('python', dfk)
-    def sort_strings(inputs=[], outputs=[]):
-        with open(inputs[0], 'r') as u:
-            strs = u.readlines()
-            strs.sort()
-            with open(outputs[0].filepath, 'w') as s:
-                for e in strs:
-                    s.write(e)
-
     try:
-        unsorted_file = File(http_server.url("in/unsorted.txt"))
-        sorted_file = File(ftp_server.url("out/sorted.txt", login=True))
-
-        dfu = unsorted_file.stage_in()
-        dfu.result()
-
-        f = sort_strings(inputs=[unsorted_file], outputs=[sorted_file])
-        f.result()
-
-        dfs = sorted_file.stage_out()
-        dfs.result()
+        sort_strings_example(dfk, http_server.url("in/unsorted.txt"), ftp_server.url("out/sorted.txt", login=True))
     finally:
         dfk.cleanup()
 

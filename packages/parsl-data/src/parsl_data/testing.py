@@ -9,6 +9,7 @@
       /cut-once/<f>  like /cut the first time each file is asked for, whole afterwards
     FTPTestServer(root)   pyftpdlib on a free port: anonymous read-only, ``user``/``password``
                           read-write (pyftpdlib comes with the ``test`` extra)
+    sort_strings_example  the 0.5.0 guide's staging example, run on a given kernel
 """
 from __future__ import annotations
 
@@ -161,3 +162,31 @@ class FTPTestServer:
 def leftovers(directory: str | os.PathLike[str]) -> list[str]:
     """The names in ``directory``, partial downloads included (sorted)."""
     return sorted(os.listdir(directory))
+
+
+def sort_strings_example(dfk: Any, unsorted_url: str, sorted_url: str) -> Any:
+    """The 0.5.0 guide's sort-strings example (§3.5), as the guide writes it, on ``dfk``, with
+    the two URLs in place of its Globus files; returns the app's result (None)."""
+    from parsl import App, File
+
+    @App('python', dfk)
+    def sort_strings(inputs=[], outputs=[]):  # noqa: B006  (the guide's code)
+        with open(inputs[0]) as u:
+            strs = u.readlines()
+            strs.sort()
+            with open(outputs[0].filepath, 'w') as s:
+                for e in strs:
+                    s.write(e)
+
+    unsorted_file = File(unsorted_url)
+    sorted_file = File(sorted_url)
+
+    dfu = unsorted_file.stage_in()
+    dfu.result()
+
+    f = sort_strings(inputs=[unsorted_file], outputs=[sorted_file])
+    result = f.result()
+
+    dfs = sorted_file.stage_out()
+    dfs.result()
+    return result
