@@ -51,6 +51,7 @@ def test_sort_strings_with_the_engines_staging_inside_the_task(servers, tmp_path
     import parsl
     from libsubmit.providers.local.local import Local
     from parsl import File, python_app
+    from parsl.data_provider.errors import StagingError
     from parsl_executors.ipp import IPyParallelExecutor
 
     root, http, ftp = servers
@@ -70,6 +71,10 @@ def test_sort_strings_with_the_engines_staging_inside_the_task(servers, tmp_path
         f = sort_strings(inputs=[File(http.url("in/unsorted.txt"))], outputs=[File(ftp.url("out/sorted.txt", login=True))])
         assert f.result(timeout=120) == str(engine_dir / "remote_wd" / "unsorted.txt")
         f.outputs[0].result(timeout=60)
+        # a failed fetch on the engine fails the task with the transfer's message
+        missing = http.url("in/missing.txt")
+        with pytest.raises(StagingError, match=rf"staging in {missing} failed: HTTP 404 Not Found"):
+            sort_strings(inputs=[File(missing)], outputs=[File("local.txt")]).result(timeout=120)
     assert (root / "out" / "sorted.txt").read_text() == "apple\nfig\npear\n"
     assert sorted(os.listdir(engine_dir / "remote_wd")) == ["sorted.txt", "unsorted.txt"]
     assert not (tmp_path / "remote_wd").exists()
