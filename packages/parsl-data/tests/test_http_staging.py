@@ -144,19 +144,48 @@ def test_upstreams_provider_names_work_at_upstreams_import_paths(http_server, se
     assert name.startswith("worker") and text == "pear\napple\nfig\n"
 
 
+def _self_signed(cert, key):
+    """A certificate for 127.0.0.1 (cryptography if installed, as with the globus extra;
+    else the openssl command)."""
+    try:
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        import subprocess
+
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )
+        return
+    k = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    c = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(k, hashes.SHA256())
+    )
+    cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
 @pytest.fixture
 def https_server(served, tmp_path):
-    """A real TLS server on 127.0.0.1 with a self-signed certificate made by openssl."""
-    import subprocess
-
+    """A real TLS server on 127.0.0.1 with a self-signed certificate."""
     from parsl_data.testing import HTTPTestServer
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
+    _self_signed(cert, key)
     with HTTPTestServer(str(served), tls=(str(cert), str(key))) as srv:
         yield srv, cert
 
