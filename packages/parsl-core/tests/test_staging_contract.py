@@ -208,3 +208,34 @@ def test_cleanup_waits_for_the_stage_out_of_a_finished_app(vault):
     with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(storage_access=[SlowPush(vault)])])):
         sort_lines(inputs=[File("vault://x/in.txt")], outputs=[File("vault://x/late.txt")]).result(timeout=20)
     assert (vault / "late.txt").read_text() == "a\nb\n"
+
+
+def test_the_data_manager_runs_at_most_max_threads_transfers_at_once(vault):
+    from parsl.data_provider.data_manager import DataManager
+
+    gate, lock = threading.Event(), threading.Lock()
+    active, peak = [0], [0]
+
+    class Gated(VaultTransfer):
+        def fetch(self, file, local_path):
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            gate.wait(20)
+            with lock:
+                active[0] -= 1
+            super().fetch(file, local_path)
+
+    for i in range(12):
+        (vault / f"f{i}.txt").write_text(str(i))
+    dm = DataManager(max_threads=3)
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(storage_access=[Gated(vault)])], data_manager=dm)):
+        futs = [File(f"vault://x/f{i}.txt").stage_in() for i in range(12)]
+        deadline = time.monotonic() + 10
+        while active[0] < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # room for a fourth, were the bound broken
+        assert active[0] == 3
+        gate.set()
+        assert [open(f.result(timeout=20)).read() for f in futs] == [str(i) for i in range(12)]
+    assert peak[0] == 3
