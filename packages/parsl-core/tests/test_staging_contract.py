@@ -239,3 +239,27 @@ def test_the_data_manager_runs_at_most_max_threads_transfers_at_once(vault):
         gate.set()
         assert [open(f.result(timeout=20)).read() for f in futs] == [str(i) for i in range(12)]
     assert peak[0] == 3
+
+
+class UpstreamStyleInternal(UpstreamStyleCopy):
+    """As upstream's Globus provider does: the staging app runs on the kernel's internal
+    executor, named '_parsl_internal'."""
+
+    def stage_in(self, dm, executor, file, parent_fut):
+        file.local_path = os.path.join(dm.dfk.executors[executor].working_dir or ".", file.filename)
+
+        @python_app(executors=["_parsl_internal"], data_flow_kernel=dm.dfk)
+        def copy_in(src, dst, outputs=(), _parsl_staging_inhibit=True):
+            shutil.copy(src, dst)
+            return threading.current_thread().name
+
+        app_fut = copy_in(os.path.join(self.store, file.path.lstrip("/")), file.local_path, outputs=[file], _parsl_staging_inhibit=True)
+        self.ran_on = app_fut
+        return app_fut._outputs[0]
+
+
+def test_an_upstream_provider_may_run_its_staging_app_on_the_internal_executor(vault):
+    st = UpstreamStyleInternal(vault)
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(storage_access=[st])])):
+        seen_in, _ = sort_lines(inputs=[File("vault://x/in.txt")], outputs=[File("out.txt")]).result(timeout=20)
+        assert seen_in == "./in.txt" and st.ran_on.result().startswith("parsl-internal")

@@ -215,14 +215,15 @@ class DataFlowKernel:
         key = tuple(sites)
         exs = self._site_cache.get(key)
         if exs is None:
-            unknown = [s for s in key if s not in self.executors]
+            # the internal executor's label is accepted, as upstream's staging providers use it
+            unknown = [s for s in key if s not in self.executors and s != _INTERNAL]
             if unknown:
                 raise ConfigurationError(
                     f"app {app_name} names unknown site(s) {', '.join(map(repr, unknown))}; "
                     f"configured sites: {', '.join(map(repr, self.executors))}",
                     "sites",
                 )
-            exs = self._site_cache[key] = [self.executors[s] for s in key]
+            exs = self._site_cache[key] = [self.executors[s] if s != _INTERNAL else self._internal_executor() for s in key]
         return exs
 
     def submit(
