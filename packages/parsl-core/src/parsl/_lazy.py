@@ -47,8 +47,10 @@ def _import(where: str, target: str, dist: str, extra: str | None) -> Any:
                     f"{where} is provided by the {dist} distribution, which is not installed; install it with: {pip}",
                     name=target,
                 ) from None
+            upgrade = f"pip install -U '{dist}[{extra}]'" if extra else f"pip install -U '{dist}'"
             raise PluginNotInstalled(
-                f"{where} needs {target}, which the installed {dist} does not have; upgrade it with: pip install -U '{dist}'",
+                f"{where} is provided by {target} of the {dist} distribution, which is installed ({_version(dist)}) "
+                f"but does not have that module; upgrade it with: {upgrade}",
                 name=target,
             ) from None
         raise PluginDependencyMissing(where, missing.split(".")[0], dist, extra) from None
@@ -69,3 +71,12 @@ def table_attr(module: str, name: str, table: Mapping[str, Target | str]) -> Any
     if isinstance(target, str):
         raise NotProvided(f"{module}.{name} is part of upstream Parsl that this project does not provide: {target}", name=module)
     return getattr(_import(f"{module}.{name}", target.module, target.dist, target.extra), target.attr)
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return f"version {metadata.version(dist)}"
+    except metadata.PackageNotFoundError:
+        return "a source tree"

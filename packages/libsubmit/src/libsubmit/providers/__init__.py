@@ -9,12 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AWSProvider",
+    "AzureProvider",
     "Cobalt",
     "CobaltProvider",
     "Condor",
     "CondorProvider",
+    "EC2Provider",
+    "GoogleCloudProvider",
     "GridEngine",
     "GridEngineProvider",
+    "JetstreamProvider",
     "Local",
     "LocalProvider",
     "Slurm",
