@@ -32,7 +32,16 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, Monitor, ParslExecutor, reject_unknown_keys, report_block
+from parsl.interfaces import (
+    BlockShape,
+    ExecutionProvider,
+    ExecutorContext,
+    JobState,
+    Monitor,
+    ParslExecutor,
+    reject_unknown_keys,
+    report_block,
+)
 from parsl.interfaces.site import SiteSpec
 
 from ..scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
