@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers
 # every package with the extras its tests use
-EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp,htex]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
 PYTEST_ARGS ?=
 
 .PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions bump clean
