@@ -59,6 +59,7 @@ class InterchangeClient:
         self.closed = False
         self.lost: str | None = None
         self.last_heard = time.monotonic()
+        self.control.append(("hb", None))  # introduces the driver to the interchange
         self._thread = threading.Thread(target=self._run, name=f"parsl-htex-{label}-io", daemon=True)
         self._thread.start()
 

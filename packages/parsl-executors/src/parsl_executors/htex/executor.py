@@ -183,6 +183,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         self._pools_event = threading.Condition()
         self._stats: Future[Any] | None = None
         self.pool_settings: PoolSettings | None = None
+        #: the interchange's (driver port, worker port) once started
+        self.ports: tuple[int, int] | None = None
         self.run_dir: str | None = None
         self._started = False
         self._shutdown = False
@@ -235,6 +237,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             keys = RunKeys.generate(self.encrypted)
             keyfile = keys.write_pool_file(os.path.join(self.run_dir, "keys"))
             client_port, worker_port = self._start_interchange(keys)
+            self.ports = (client_port, worker_port)
             self._client = InterchangeClient(self.label, keys, client_port, self._on_results, self._on_message,
                                              lambda: self._ichg is not None and self._ichg.poll() is None, self.heartbeat_period)
             workers = self.workers_per_node or 0
@@ -346,6 +349,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         if kind == "pools":
             with self._pools_event:
                 self.pools = body
+                if body:
+                    self._dead_blocks.clear()
                 for p in body:
                     b = self._blocks.get(str(p.get("block")))
                     if b is not None:
@@ -489,8 +494,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         self._check_blocks()
 
     def _check_blocks(self) -> None:
-        """Fail waiting tasks when no pool is connected and none can be expected: every block
-        ended without connecting, or the oldest has been silent past the connect timeout."""
+        """Fail waiting tasks when no pool is connected and none can be expected: a block ended
+        without connecting, or every block has been silent past the connect timeout."""
         if self._shutdown or self.pools or not self._futures or self.provider is None:
             return
         if not self.scaling_enabled or self._flow is None or isinstance(self._flow, Timer):
@@ -500,7 +505,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             dead, self._dead_blocks = list(self._dead_blocks), []
         now = time.monotonic()
         stale = [b for b in blocks if now - b.submitted > self.block_connect_timeout]
-        if dead and not any(not b.state.terminal for b in blocks if b not in stale) or (stale and len(stale) == len(blocks)):
+        if dead or (stale and len(stale) == len(blocks)):
             why = []
             if dead:
                 why.append(f"block(s) {', '.join(b.block_id for b in dead)} ended ({', '.join(b.state.value for b in dead)}) before a pool connected")

@@ -46,6 +46,10 @@ class _Pool:
         self.last_seen = time.monotonic()
 
 
+def _fits(res: tuple[Any, ...], p: _Pool) -> bool:
+    return not ((res[0] and res[0] > p.cores) or (res[1] and res[1] > p.memory))
+
+
 class Interchange:
     """The interchange's state and loop (see the module docstring)."""
 
@@ -178,8 +182,8 @@ class Interchange:
             inflight = p.inflight
             while n and queue:
                 res = queue[0][4]
-                if res and ((res[0] and res[0] > p.cores) or (res[1] and res[1] > p.memory)):
-                    break  # does not fit this pool
+                if res and not _fits(res, p) and any(_fits(res, q) for q in self.pools.values()):
+                    break  # another pool can take it (a task no pool fits is failed by the pool, with the reason)
                 t = queue.popleft()
                 inflight[t[0]] = t
                 batch.append(t)
@@ -266,7 +270,7 @@ class Interchange:
                     results, self.results = self.results, []
                     self.results_out += len(results)
                     self.to_driver("results", results)
-                if self.pools_changed:
+                if self.pools_changed and self.driver is not None:
                     self.pools_changed = False
                     self.to_driver("pools", self.pool_table())
         finally:
