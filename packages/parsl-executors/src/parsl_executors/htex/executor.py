@@ -169,6 +169,9 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
 
         self._lock = threading.Lock()
         self._futures: dict[int, Future[Any]] = {}
+        #: tasks failed with WorkerLost / ManagerLost so far
+        self.tasks_lost = 0
+        self._submitted = 0
         self._ids = itertools.count()
         self._fn_ids = itertools.count()
         self._fn_cache: dict[int, tuple[Any, int, bytes]] = {}
@@ -306,6 +309,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             self._fn_cache[id(func)] = cached
         argb = cloudpickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL) if (args or kwargs) else _EMPTY_ARGS
         tid = next(self._ids)
+        self._submitted = tid + 1
         fut = _TaskFuture()
         fut._tid = tid
         fut._executor = self
@@ -332,8 +336,10 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 elif kind == FAILED:
                     fut.set_exception(pickle.loads(payload).get_exception())
                 elif kind == WORKER_LOST:
+                    self.tasks_lost += 1
                     fut.set_exception(WorkerLost(*pickle.loads(payload)))
                 elif kind == MANAGER_LOST:
+                    self.tasks_lost += 1
                     fut.set_exception(ManagerLost(*pickle.loads(payload)))
                 elif kind == CANCELLED:
                     fut.cancel()
@@ -375,6 +381,11 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 except InvalidStateError:
                     pass
         return list(futures)
+
+    @property
+    def tasks_submitted(self) -> int:
+        """Tasks (and retries of tasks) submitted so far."""
+        return self._submitted
 
     @property
     def outstanding(self) -> int:
