@@ -28,8 +28,7 @@ def make_ipp(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
         kwargs.setdefault("engine_dir", str(tmp_path))
         ex = IPyParallelExecutor(prov, shape=shape or BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=0, max_blocks=1), **kwargs)  # type: ignore[arg-type]
         made.append((ex, prov))
-        if start:
-            ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
+        ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
         return ex
 
     yield make

@@ -13,10 +13,10 @@ from parsl.interfaces import BlockShape
 
 pytest.importorskip("zmq")
 
-from parsl_executors.htex import BlocksNeverConnected, HighThroughputExecutor, InterchangeLost, ManagerLost, WorkerLost  # noqa: E402
-from parsl_executors.htex.launch import PoolSettings, check_template, pool_command  # noqa: E402
-from parsl_executors.htex.options import resource_tuple  # noqa: E402
-from parsl_executors.htex.wire import RunKeys, Signer, read_key_file  # noqa: E402
+from parsl_executors.htex import BlocksNeverConnected, HighThroughputExecutor, InterchangeLost, ManagerLost, WorkerLost
+from parsl_executors.htex.launch import PoolSettings, check_template, pool_command
+from parsl_executors.htex.options import resource_tuple
+from parsl_executors.htex.wire import RunKeys, Signer, read_key_file
 
 
 def test_signed_frames_round_trip_and_forgeries_are_dropped() -> None:

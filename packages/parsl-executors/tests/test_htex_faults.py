@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from parsl.interfaces import BlockShape
-
 pytest.importorskip("zmq")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ipp_test_support import alive, wait_gone  # noqa: E402
+import itertools
+
+from ipp_test_support import alive, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,7 @@ def test_forged_and_malformed_frames_are_dropped_and_counted(make_htex: Any, tmp
     ctx = zmq.Context()
     ports = dict(zip(("client", "worker"), ex.ports, strict=True))
     try:
-        for name, port in ports.items():
+        for _name, port in ports.items():
             s = ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.LINGER, 0)
             s.connect(f"tcp://127.0.0.1:{port}")
@@ -159,7 +159,7 @@ def test_resource_hints_place_tasks(make_htex: Any) -> None:
     whole = {"cores": cores}
     spans = [f.result(timeout=60) for f in [ex.submit(_span, 0.3, parsl_resource_specification=whole) for _ in range(3)]]
     spans.sort()
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans  # never two at once
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans  # never two at once
     plain = [f.result(timeout=60) for f in [ex.submit(_span, 0.5) for _ in range(2)]]
     assert plain[0][0] < plain[1][1] and plain[1][0] < plain[0][1]  # side by side
     err = ex.submit(_span, 0.1, parsl_resource_specification={"cores": cores + 1}).exception(timeout=30)

@@ -64,7 +64,8 @@ class _Block:
 class _TaskFuture(Future):  # type: ignore[type-arg]
     """A future whose :meth:`cancel` also withdraws the task from the interchange's queue."""
 
-    __slots__ = ("_tid", "_executor")
+    _tid: int
+    _executor: HighThroughputExecutor
 
     def cancel(self) -> bool:
         if not super().cancel():

@@ -34,7 +34,7 @@ logger = logging.getLogger("parsl_executors.htex.interchange")
 
 
 class _Pool:
-    __slots__ = ("ident", "info", "capacity", "inflight", "last_seen", "cores", "memory")
+    __slots__ = ("capacity", "cores", "ident", "inflight", "info", "last_seen", "memory")
 
     def __init__(self, ident: bytes, info: dict[str, Any]) -> None:
         self.ident = ident

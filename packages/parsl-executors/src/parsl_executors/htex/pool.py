@@ -44,7 +44,7 @@ _MAX_BATCH = 64
 
 
 class _Worker:
-    __slots__ = ("wid", "pid", "conn", "fd", "batch", "cores", "memory")
+    __slots__ = ("batch", "conn", "cores", "fd", "memory", "pid", "wid")
 
     def __init__(self, wid: int, pid: int, conn: Connection) -> None:
         self.wid = wid
