@@ -182,10 +182,20 @@ def test_a_dead_interchange_fails_outstanding_tasks(make_htex: Any) -> None:
     ex = make_htex(heartbeat_period=0.3)
     ex.wait_for_workers(2, timeout=30)
     fut = ex.submit(_pid_after, 10)
+    pools = [p["pid"] for p in ex.pools] + ex.worker_pids()
     os.kill(ex.interchange_pid, signal.SIGKILL)
     assert isinstance(fut.exception(timeout=30), InterchangeLost)
     with pytest.raises(InterchangeLost):
         ex.submit(pow, 2, 2)
+    # with no interchange to hear from, pools leave after the threshold (0.6 s) and take their workers
+    assert wait_gone(pools, timeout=10) == []
+
+
+def test_an_encrypted_run(make_htex: Any) -> None:
+    ex = make_htex(encrypted=True)
+    assert ex.encrypted
+    assert [f.result(timeout=30) for f in [ex.submit(pow, 2, i) for i in range(100)]] == [2**i for i in range(100)]
+    assert ex.interchange_stats()["dropped_worker"] == 0
 
 
 DRIVER = r"""
