@@ -14,22 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from ipp_helpers import descendants, wait_gone, wait_until
 
-pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture(autouse=True)
-def _htex_stack(tmp_path, monkeypatch):
-    pytest.importorskip("zmq", reason="needs parsl-executors[htex] (pyzmq)")
-    pytest.importorskip("libsubmit.providers.local.local", reason="needs libsubmit (the Local provider)")
-    monkeypatch.chdir(tmp_path)
-    yield
-    import parsl
-    from parsl.dataflow import loader
-
-    k = loader.current_or_none()
-    if k is not None:
-        k.cleanup()
-    parsl.clear()
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("htex_stack")]
 
 
 def _local(**kw):

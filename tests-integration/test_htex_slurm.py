@@ -14,16 +14,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from ipp_helpers import wait_gone, wait_until
 from test_ipp_slurm import _slurm_missing, _squeue_jobs
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("htex_stack")]
 
 
 @pytest.fixture(autouse=True)
-def _slurm_up(tmp_path, monkeypatch):
-    pytest.importorskip("zmq", reason="needs parsl-executors[htex] (pyzmq)")
+def _slurm_up():
     why = _slurm_missing()
     if why:
         pytest.skip(why)
-    monkeypatch.chdir(tmp_path)
 
 
 def _slurm(**kw):

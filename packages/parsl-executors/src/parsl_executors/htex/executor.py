@@ -34,10 +34,10 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor, reject_unknown_keys
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, FlowControl, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockScalable, BlockTable, FlowControl, HeldBlock, ScalingPolicy, Strategy, Timer
 from .errors import BlocksNeverConnected, InterchangeLost, ManagerLost, WorkerLost
 from .launch import DEFAULT_TEMPLATE, PoolSettings, check_template, pool_command
 from .options import resource_tuple, site_options
@@ -50,15 +50,6 @@ _EMPTY_ARGS = pickle.dumps(((), {}), protocol=pickle.HIGHEST_PROTOCOL)
 _FN_CACHE_MAX = 4096
 #: upstream keywords accepted for compatibility that change nothing here
 _IGNORED = ("storage_access", "address_probe_timeout", "poll_period", "worker_logdir_root", "cpu_affinity", "block_error_handler", "drain_period", "available_accelerators", "worker_ports", "worker_port_range", "interchange_port_range", "interchange_launch_cmd", "manager_selector", "enable_mpi_mode", "mpi_launcher", "working_dir", "encrypt")
-
-
-@dataclasses.dataclass
-class _Block:
-    block_id: str
-    job_id: str
-    submitted: float
-    state: JobState = JobState.PENDING
-    connected: bool = False
 
 
 class _TaskFuture(Future):  # type: ignore[type-arg]
@@ -177,8 +168,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         self._fn_ids = itertools.count()
         self._fn_cache: dict[int, tuple[Any, int, bytes]] = {}
         self._block_ids = itertools.count()
-        self._blocks: dict[str, _Block] = {}
-        self._dead_blocks: list[_Block] = []  # ended before any pool of theirs connected
+        self._blocks = BlockTable(label)
+        self._dead_blocks: list[HeldBlock] = []  # ended before any pool of theirs connected
         self._client: Any = None
         self._ichg: subprocess.Popen[bytes] | None = None
         self._flow: FlowControl | Timer | None = None
@@ -431,27 +422,16 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
     @property
     def blocks(self) -> dict[str, str]:
         """Block id → provider job id, for blocks not known to have ended."""
-        with self._lock:
-            return {b.block_id: b.job_id for b in self._blocks.values()}
+        return self._blocks.jobs()
 
     def held_blocks(self) -> int:
-        provider = self.provider
-        if provider is None:
+        """Blocks not in a terminal state (asks the provider)."""
+        if self.provider is None:
             return 0
+        ended = self._blocks.refresh(self.provider)
         with self._lock:
-            blocks = list(self._blocks.values())
-        if blocks:
-            states = provider.status([b.job_id for b in blocks])
-            with self._lock:
-                for b, st in zip(blocks, states, strict=True):
-                    b.state = st
-                    if st.terminal:
-                        logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
-                        self._blocks.pop(b.block_id, None)
-                        if not b.connected:
-                            self._dead_blocks.append(b)
-        with self._lock:
-            return len(self._blocks)
+            self._dead_blocks.extend(b for b in ended if not b.connected)
+        return len(self._blocks)
 
     def pool_command(self, block_id: str) -> str:
         """The command a block's launcher runs on each node (containers wrap this one)."""
@@ -476,8 +456,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 if not self._blocks and not self.pools:
                     self._fail_all(err)
                 raise err from e
-            with self._lock:
-                self._blocks[bid] = _Block(bid, job_id, time.monotonic())
+            self._blocks.add(bid, job_id)
             logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
             new.append(bid)
         return new
@@ -486,10 +465,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         provider = self.provider
         if provider is None:
             raise ScalingFailed(self.label, "no execution provider")
-        with self._lock:
-            victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id), reverse=True)[:blocks]
-            for b in victims:
-                self._blocks.pop(b.block_id, None)
+        victims = self._blocks.take_newest(blocks)
         if not victims:
             return []
         if self._client is not None:
@@ -512,8 +488,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             return
         if not self.scaling_enabled or self._flow is None or isinstance(self._flow, Timer):
             self.held_blocks()
+        blocks = self._blocks.held()
         with self._lock:
-            blocks = list(self._blocks.values())
             dead, self._dead_blocks = list(self._dead_blocks), []
         now = time.monotonic()
         stale = [b for b in blocks if now - b.submitted > self.block_connect_timeout]
@@ -558,9 +534,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        with self._lock:
-            blocks = list(self._blocks.values())
-            self._blocks.clear()
+        blocks = self._blocks.take_all()
         if blocks and self.provider is not None:
             try:
                 self.provider.cancel([b.job_id for b in blocks])
