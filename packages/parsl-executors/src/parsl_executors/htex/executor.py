@@ -281,7 +281,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
 
     # -- tasks ------------------------------------------------------------------------------------
 
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Send ``func(*args, **kwargs)`` to a worker; return its future. A
         ``parsl_resource_specification`` keyword ({'cores', 'memory' (MB), 'walltime' (s)})
         is taken out and used to place the task."""
