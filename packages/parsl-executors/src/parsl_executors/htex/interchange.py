@@ -7,6 +7,7 @@
        ◀──────── results (batched) ◀────────────────────────────────────────────────── results
        ◀──────── pools (who is connected, worker pids)   ◀── reg / workers / hb
     stdin (a pipe from the driver) ── end-of-file ──▶ stop every pool, exit
+    parent pid changed (the driver died, a fork of it may still hold stdin) ──▶ the same
 
 Every frame is checked (HMAC) before anything is unpickled; bad frames are dropped and
 counted (``stats``). A pool silent for the heartbeat threshold is dropped and the tasks it
@@ -242,6 +243,7 @@ class Interchange:
         poller.register(self.worker_sock, zmq.POLLIN)
         poller.register(stdin_fd, zmq.POLLIN)
         next_beat = time.monotonic() + self.period
+        parent = os.getppid()
         client, workers = self.client_sock, self.worker_sock
         try:
             while self.running:
@@ -262,6 +264,9 @@ class Interchange:
                 self.dispatch()
                 now = time.monotonic()
                 if now >= next_beat:
+                    if os.getppid() != parent:  # reparented: the driver is gone, even if a fork of it holds our stdin
+                        logger.warning("the driver (pid %d) is gone: stopping", parent)
+                        self.running = False
                     for ident in self.pools:
                         self.to_pool(ident, "hb", None)
                     self.check_pools(now)
