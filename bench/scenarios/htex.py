@@ -114,14 +114,30 @@ def throughput_and_first(n: int, rounds: int) -> list[dict[str, Any]]:
         ours = max(_rate(lambda: ex.submit(noop), n) for _ in range(rounds))
     finally:
         ex.shutdown()
+    apps = _apps_rate(n, rounds)
     with ProcessPoolExecutor(2) as pool:
         pool.submit(noop).result()
         ppe = max(_rate(lambda: pool.submit(noop), n) for _ in range(rounds))
     up = _upstream(n, rounds)
     rows = [_row(f"htex x{n}", "no-op tasks/s, 2 workers, vs ProcessPoolExecutor(2)", ours, ppe, "tasks/s", True, ">= 10,000 tasks/s")]
+    rows.append(_row(f"htex x{n}", "no-op python apps/s through the kernel, 2 workers, vs ProcessPoolExecutor(2)", apps, ppe, "tasks/s", True))
     rows.append(_row(f"htex x{n}", "no-op tasks/s, 2 workers, vs upstream Parsl HTEX", ours, up["rate"] if up else None, "tasks/s", True, ">= 10x upstream"))
     rows.append(_row("htex startup", "start to first result (Local provider) vs upstream Parsl HTEX", first, up["first"] if up else None, "s", False, "<= 1 s"))
     return rows
+
+
+def _apps_rate(n: int, rounds: int) -> float:
+    import parsl
+
+    work = tempfile.mkdtemp(prefix="bench-htex-apps-")
+    ex = _executor(work)
+    dfk = parsl.DataFlowKernel(executors=[ex], rundir=os.path.join(work, "run"))
+    try:
+        app = parsl.python_app(noop, data_flow_kernel=dfk)
+        app().result(timeout=60)
+        return max(_rate(app, n) for _ in range(rounds))
+    finally:
+        dfk.cleanup()
 
 
 def chain_latency(n: int) -> list[dict[str, Any]]:
