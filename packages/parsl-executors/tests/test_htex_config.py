@@ -115,3 +115,13 @@ def test_errors_round_trip_as_their_own_types(err: Exception) -> None:
 
 def test_shape_defaults_from_provider() -> None:
     assert HighThroughputExecutor(shape=BlockShape(nodes_per_block=2, max_blocks=4), max_workers_per_node=3).policy.tasks_per_block == 6
+
+
+def test_pool_workers_follow_cores_and_memory() -> None:
+    from parsl_executors.htex.pool import parse_args
+
+    base = ["--keyfile", "k", "--port", "1", "--cores", "8"]
+    assert parse_args(base).workers == 8
+    assert parse_args([*base, "--cores-per-worker", "2"]).workers == 4
+    assert parse_args([*base, "--mem-per-worker", "1000", "--memory", "3000"]).workers == 3  # memory binds first
+    assert parse_args([*base, "--workers", "5", "--mem-per-worker", "1000", "--memory", "3000"]).workers == 5  # explicit wins

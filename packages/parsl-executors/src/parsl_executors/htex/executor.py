@@ -239,7 +239,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             prefetch = self.prefetch_capacity if self.prefetch_capacity is not None else 32 * max(1, workers or (os.cpu_count() or 1))
             self.pool_settings = PoolSettings(
                 python=sys.executable, keyfile=keyfile, address=self.address, port=worker_port, workers=workers,
-                cores_per_worker=self.cores_per_worker, memory=float(self.mem_per_worker or 0) * max(workers, 1) if self.mem_per_worker else 0.0,
+                cores_per_worker=self.cores_per_worker, mem_per_worker=float(self.mem_per_worker or 0),
                 prefetch=prefetch, heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold,
                 logdir=os.path.join(self.run_dir, "pools"), debug=self.worker_debug,
             )

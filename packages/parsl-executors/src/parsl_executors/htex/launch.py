@@ -14,13 +14,13 @@ from parsl.errors import ConfigurationError
 
 DEFAULT_TEMPLATE = (
     "{python} -m parsl_executors.htex.pool --keyfile {keyfile} --address {address} --port {port} "
-    "--workers {workers} --cores-per-worker {cores_per_worker} --memory {memory} --prefetch {prefetch} "
+    "--workers {workers} --cores-per-worker {cores_per_worker} --mem-per-worker {mem_per_worker} --prefetch {prefetch} "
     "--heartbeat-period {heartbeat_period} --heartbeat-threshold {heartbeat_threshold} "
     "--block {block_id} --logdir {logdir}{debug}"
 )
 
 PLACEHOLDERS = frozenset({
-    "python", "keyfile", "address", "port", "workers", "cores_per_worker", "memory", "prefetch",
+    "python", "keyfile", "address", "port", "workers", "cores_per_worker", "mem_per_worker", "prefetch",
     "heartbeat_period", "heartbeat_threshold", "block_id", "logdir", "debug",
 })
 
@@ -35,7 +35,7 @@ class PoolSettings:
     port: int
     workers: int
     cores_per_worker: float
-    memory: float
+    mem_per_worker: float
     prefetch: int
     heartbeat_period: float
     heartbeat_threshold: float
@@ -64,7 +64,7 @@ def pool_command(settings: PoolSettings, block_id: str, template: str = DEFAULT_
         port=settings.port,
         workers=settings.workers,
         cores_per_worker=f"{settings.cores_per_worker:g}",
-        memory=f"{settings.memory:g}",
+        mem_per_worker=f"{settings.mem_per_worker:g}",
         prefetch=settings.prefetch,
         heartbeat_period=f"{settings.heartbeat_period:g}",
         heartbeat_threshold=f"{settings.heartbeat_threshold:g}",

@@ -78,6 +78,7 @@ class WorkerPool:
         self.block = opts.block or os.environ.get("PARSL_HTEX_BLOCK", "")
         self.pool_id = f"{self.host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.cores_per_worker = float(opts.cores_per_worker)
+        self.mem_per_worker = float(opts.mem_per_worker)
         self.n_workers = opts.workers
         self.cores = max(float(opts.cores or os.cpu_count() or 1), self.n_workers * self.cores_per_worker)
         self.memory = float(opts.memory or _node_memory_mb())
@@ -162,7 +163,7 @@ class WorkerPool:
             head = queue[0]
             res = head[4]
             need_c = float(res[0]) if res and res[0] else self.cores_per_worker
-            need_m = float(res[1]) if res and res[1] else 0.0
+            need_m = float(res[1]) if res and res[1] else (0.0 if res else self.mem_per_worker)
             if self.cores_used + need_c > self.cores + 1e-9 or self.memory_used + need_m > self.memory:
                 return  # wait for running tasks to free cores or memory
             w = idle.pop()
@@ -313,6 +314,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--cores-per-worker", type=float, default=1.0)
     ap.add_argument("--cores", type=float, default=0, help="cores of this node (0: detect)")
     ap.add_argument("--memory", type=float, default=0, help="MB of memory of this node (0: detect)")
+    ap.add_argument("--mem-per-worker", type=float, default=0, help="MB one plain task occupies (0: none)")
     ap.add_argument("--prefetch", type=int, default=0, help="tasks held beyond one per worker")
     ap.add_argument("--heartbeat-period", type=float, default=5.0)
     ap.add_argument("--heartbeat-threshold", type=float, default=10.0)
@@ -320,8 +322,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--logdir", default="", help="directory of the pool's log file")
     ap.add_argument("--debug", action="store_true")
     opts = ap.parse_args(argv)
-    if opts.workers <= 0:
-        opts.workers = max(1, int((os.cpu_count() or 1) // max(opts.cores_per_worker, 1e-9)))
+    if opts.workers <= 0:  # as many as the node's cores, and its memory, allow
+        fit = (opts.cores or os.cpu_count() or 1) // max(opts.cores_per_worker, 1e-9)
+        if opts.mem_per_worker > 0:
+            fit = min(fit, (opts.memory or _node_memory_mb()) // opts.mem_per_worker)
+        opts.workers = max(1, int(fit))
     return opts
 
 
