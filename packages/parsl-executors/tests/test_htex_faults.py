@@ -176,6 +176,19 @@ def test_blocks_that_never_connect_fail_waiting_tasks(make_htex: Any) -> None:
     assert isinstance(err, BlocksNeverConnected) and "ended" in str(err)
 
 
+def test_blocks_silent_past_the_connect_timeout_fail_waiting_tasks(make_htex: Any) -> None:
+    from parsl_executors.htex import BlocksNeverConnected
+
+    ex = make_htex(launch_cmd="sleep 60; : {port}", strategy_interval=0.2, block_connect_timeout=1)
+    err = ex.submit(pow, 2, 2).exception(timeout=30)
+    assert isinstance(err, BlocksNeverConnected) and "did not connect within 1 s" in str(err)
+    # a block that did connect is never taken for a silent one, however old
+    ok = make_htex(strategy_interval=0.2, block_connect_timeout=0.5)
+    ok.wait_for_workers(2, timeout=30)
+    time.sleep(1)
+    assert ok.submit(pow, 2, 3).result(timeout=30) == 8
+
+
 def test_a_dead_interchange_fails_outstanding_tasks(make_htex: Any) -> None:
     from parsl_executors.htex import InterchangeLost
 

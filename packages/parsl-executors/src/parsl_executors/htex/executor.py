@@ -492,7 +492,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         with self._lock:
             dead, self._dead_blocks = list(self._dead_blocks), []
         now = time.monotonic()
-        stale = [b for b in blocks if now - b.submitted > self.block_connect_timeout]
+        stale = [b for b in blocks if not b.connected and now - b.submitted > self.block_connect_timeout]
         if dead or (stale and len(stale) == len(blocks)):
             why = []
             if dead:
