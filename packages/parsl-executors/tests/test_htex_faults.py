@@ -182,11 +182,23 @@ def test_blocks_silent_past_the_connect_timeout_fail_waiting_tasks(make_htex: An
     ex = make_htex(launch_cmd="sleep 60; : {port}", strategy_interval=0.2, block_connect_timeout=1)
     err = ex.submit(pow, 2, 2).exception(timeout=30)
     assert isinstance(err, BlocksNeverConnected) and "did not connect within 1 s" in str(err)
-    # a block that did connect is never taken for a silent one, however old
-    ok = make_htex(strategy_interval=0.2, block_connect_timeout=0.5)
+    # a block that did connect is never taken for a silent one, however old: with its pool
+    # lost, a new task waits for the block that replaces it
+    ok = make_htex(strategy_interval=0.2, block_connect_timeout=0.5, heartbeat_period=0.3, heartbeat_threshold=0.9)
     ok.wait_for_workers(2, timeout=30)
-    time.sleep(1)
-    assert ok.submit(pow, 2, 3).result(timeout=30) == 8
+    (pool,) = ok.pools
+    time.sleep(0.6)
+    os.kill(pool["pid"], signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 10
+        while ok.pools and time.monotonic() < deadline:
+            time.sleep(0.05)
+        fut = ok.submit(pow, 2, 3)
+        time.sleep(1)
+        assert not fut.done()
+    finally:
+        os.kill(pool["pid"], signal.SIGCONT)  # it is told to stop; its block ends and a new one comes
+    assert fut.result(timeout=30) == 8
 
 
 def test_a_dead_interchange_fails_outstanding_tasks(make_htex: Any) -> None:
