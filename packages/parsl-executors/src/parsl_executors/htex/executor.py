@@ -34,7 +34,7 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, reject_unknown_keys
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, LeanFuture, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
 from ..scaling import BlockScalable, BlockTable, FlowControl, HeldBlock, ScalingPolicy, Strategy, Timer
@@ -52,8 +52,9 @@ _FN_CACHE_MAX = 4096
 _IGNORED = ("storage_access", "address_probe_timeout", "poll_period", "worker_logdir_root", "cpu_affinity", "block_error_handler", "drain_period", "available_accelerators", "worker_ports", "worker_port_range", "interchange_port_range", "interchange_launch_cmd", "manager_selector", "enable_mpi_mode", "mpi_launcher", "working_dir", "encrypt")
 
 
-class _TaskFuture(Future):  # type: ignore[type-arg]
-    """A future whose :meth:`cancel` also withdraws the task from the interchange's queue."""
+class _TaskFuture(LeanFuture):
+    """A future whose :meth:`cancel` also withdraws the task from the interchange's queue
+    (a :class:`~parsl.interfaces.LeanFuture`: no condition is built until someone waits)."""
 
     _tid: int
     _executor: HighThroughputExecutor
