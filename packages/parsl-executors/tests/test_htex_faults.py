@@ -168,6 +168,23 @@ def test_resource_hints_place_tasks(make_htex: Any) -> None:
     assert isinstance(err, AppTimeout)
 
 
+def _deaf(seconds: float) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds)
+
+
+def test_a_task_deaf_to_its_walltime_is_killed(make_htex: Any) -> None:
+    from parsl.app.errors import AppTimeout
+
+    ex = make_htex(max_workers_per_node=1)
+    ex.wait_for_workers(1, timeout=30)
+    (before,) = ex.worker_pids()
+    err = ex.submit(_deaf, 60, parsl_resource_specification={"walltime": 0.3}).exception(timeout=30)
+    assert isinstance(err, AppTimeout) and "killed" in str(err)
+    assert ex.submit(pow, 2, 5).result(timeout=30) == 32  # on a fresh worker
+    assert ex.worker_pids() != [before]
+
+
 def test_blocks_that_never_connect_fail_waiting_tasks(make_htex: Any) -> None:
     from parsl_executors.htex import BlocksNeverConnected
 

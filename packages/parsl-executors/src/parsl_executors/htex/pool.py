@@ -35,16 +35,20 @@ import uuid
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
+from parsl.app.errors import AppTimeout
+
 from .wire import RunKeys, Signer, apply_curve, read_key_file
-from .worker import CANCELLED, WORKER_LOST, worker_loop
+from .worker import CANCELLED, FAILED, WORKER_LOST, _failure, worker_loop
 
 logger = logging.getLogger("parsl_executors.htex.pool")
 
 _MAX_BATCH = 64
+#: seconds past a task's walltime before its worker is killed (SIGALRM comes first)
+WALLTIME_GRACE = 2.0
 
 
 class _Worker:
-    __slots__ = ("batch", "conn", "cores", "fd", "memory", "pid", "wid")
+    __slots__ = ("batch", "conn", "cores", "deadline", "fd", "memory", "pid", "timed_out", "wid")
 
     def __init__(self, wid: int, pid: int, conn: Connection) -> None:
         self.wid = wid
@@ -54,6 +58,9 @@ class _Worker:
         self.batch: collections.deque[tuple[Any, ...]] = collections.deque()  # tasks sent, in order, no result yet
         self.cores = 0.0
         self.memory = 0.0
+        #: when a task with a walltime must be over (its SIGALRM plus a grace period)
+        self.deadline: float | None = None
+        self.timed_out = False
 
 
 def _node_memory_mb() -> float:
@@ -122,8 +129,11 @@ class WorkerPool:
         self.release(w)
         if w.batch:
             running = w.batch.popleft()
-            info = pickle.dumps((w.wid, self.host, w.pid, code, self.block))
-            self.results.append((running[0], WORKER_LOST, info))
+            if w.timed_out:
+                self.results.append((running[0], FAILED, _failure(AppTimeout(f"task exceeded its walltime of {running[4][2]} s and was killed", -9))))
+            else:
+                info = pickle.dumps((w.wid, self.host, w.pid, code, self.block))
+                self.results.append((running[0], WORKER_LOST, info))
             self.queue.extendleft(reversed(w.batch))  # never started: run them elsewhere
             logger.warning("worker %d (pid %d) died (exit %s) running task %d", w.wid, w.pid, code, running[0])
         else:
@@ -154,6 +164,7 @@ class WorkerPool:
             self.worker_died(w)
             return
         if not w.batch:
+            w.deadline = None
             self.release(w)
             self.idle.append(w)
 
@@ -176,12 +187,25 @@ class WorkerPool:
                     batch.append(queue.popleft())
             w.batch.extend(batch)
             w.cores, w.memory = need_c, need_m
+            w.deadline = time.monotonic() + float(res[2]) + WALLTIME_GRACE if res and res[2] else None
             self.cores_used += need_c
             self.memory_used += need_m
             try:
                 w.conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:
                 self.worker_died(w)
+
+    def enforce_walltimes(self) -> None:
+        """Kill a worker whose task outlived its walltime despite SIGALRM (blocked, or stuck in C)."""
+        now = time.monotonic()
+        for w in list(self.workers.values()):
+            if w.deadline is not None and now > w.deadline and not w.timed_out:
+                logger.warning("worker %d (pid %d): task past its walltime ignored SIGALRM; killing the worker", w.wid, w.pid)
+                w.timed_out = True
+                try:
+                    os.kill(w.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def busy(self) -> int:
         return len(self.workers) - len(self.idle)
@@ -192,8 +216,6 @@ class WorkerPool:
         for t in tasks:
             res = t[4]
             if res and ((res[0] and float(res[0]) > self.cores) or (res[1] and float(res[1]) > self.memory)):
-                from .worker import _failure
-
                 err = ValueError(f"task asks for {res[0] or 0} cores and {res[1] or 0} MB; this node ({self.host}) has {self.cores:g} cores and {self.memory:.0f} MB")
                 self.results.append((t[0], 1, _failure(err)))
             else:
@@ -253,7 +275,10 @@ class WorkerPool:
         try:
             while not self.stopping:
                 now = time.monotonic()
-                events = poller.poll(max(0, int((next_beat - now) * 1000)) if not self.results else 0)
+                wait = next_beat - now
+                if any(w.deadline is not None for w in self.workers.values()):
+                    wait = min(wait, 0.2)
+                events = poller.poll(max(0, int(wait * 1000)) if not self.results else 0)
                 for fd_or_sock, _ in events:
                     if fd_or_sock is sock:
                         while True:
@@ -272,6 +297,7 @@ class WorkerPool:
                     for fd in set(self.workers) - registered:
                         poller.register(fd, zmq.POLLIN)
                     registered = set(self.workers)
+                self.enforce_walltimes()
                 self.assign()
                 if self.results:
                     results, self.results = self.results, []
