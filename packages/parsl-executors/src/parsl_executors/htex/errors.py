@@ -1,32 +1,15 @@
 """Errors of the high-throughput executor. Each pickles back to its own type with its
-attributes (``__reduce__``), so they round-trip through any process boundary."""
+attributes (``__reduce__``), so they round-trip through any process boundary. A dead worker
+is the shared :class:`parsl_executors.errors.WorkerLost` (re-exported here)."""
 from __future__ import annotations
 
 from typing import Any
 
 from parsl.executors.errors import ExecutorError
 
+from ..errors import WorkerLost
 
-class WorkerLost(ExecutorError):
-    """The worker process running the task died (killed, crashed, out of memory) before the
-    task finished. The kernel retries the task when ``retries`` allows."""
-
-    def __init__(self, worker_id: int | None, host: str | None, pid: int | None = None, exitcode: int | None = None, block: str | None = None) -> None:
-        self.worker_id = worker_id
-        self.host = host
-        self.pid = pid
-        self.exitcode = exitcode
-        self.block = block
-        super().__init__(worker_id, host, pid, exitcode, block)
-
-    def __str__(self) -> str:
-        how = ""
-        if self.exitcode is not None:
-            how = f" (killed by signal {-self.exitcode})" if self.exitcode < 0 else f" (exit code {self.exitcode})"
-        return f"worker {self.worker_id} (pid {self.pid}) on host {self.host or 'unknown'}, block {self.block or '-'}, died while running the task{how}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.worker_id, self.host, self.pid, self.exitcode, self.block))
+__all__ = ["BlocksNeverConnected", "InterchangeLost", "ManagerLost", "WorkerLost"]
 
 
 class ManagerLost(ExecutorError):
