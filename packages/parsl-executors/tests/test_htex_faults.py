@@ -112,7 +112,7 @@ def test_forged_and_malformed_frames_are_dropped_and_counted(make_htex: Any, tmp
     try:
         for _name, port in ports.items():
             s = ctx.socket(zmq.DEALER)
-            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.LINGER, 10_000)  # close() waits until every frame is out
             s.connect(f"tcp://127.0.0.1:{port}")
             for i in range(1000):
                 s.send_multipart([os.urandom(i % 50)] * (1 + i % 3))
