@@ -301,7 +301,12 @@ def _read_line(fd: int) -> str:
 
 
 def main() -> int:
-    settings = json.loads(_read_line(0))
+    try:
+        settings = json.loads(_read_line(0))
+        if not isinstance(settings, dict) or "keys" not in settings:
+            raise ValueError("no 'keys'")
+    except ValueError as e:
+        raise SystemExit(f"the interchange expects its settings (with the run's keys) as one JSON line on stdin: {e}") from None
     logfile = settings.get("logfile")
     level = logging.DEBUG if settings.get("debug") else logging.INFO
     fmt = "%(asctime)s %(name)s %(levelname)s %(message)s"
