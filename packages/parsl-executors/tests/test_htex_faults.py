@@ -267,3 +267,21 @@ def test_nothing_survives_a_sigkilled_driver(tmp_path: Any) -> None:
         proc.kill()
         proc.wait()
     assert wait_gone(pids, timeout=30) == []
+
+
+def test_a_pool_started_by_hand(tmp_path: Any) -> None:
+    """No provider: a pool started with the executor's own command (as a user would run
+    ``parsl-htex-pool`` on a node) connects and runs tasks; it leaves when the executor stops."""
+    from parsl.interfaces import ExecutorContext
+    from parsl_executors.htex import HighThroughputExecutor
+
+    ex = HighThroughputExecutor(label="by_hand", max_workers_per_node=1, heartbeat_period=0.5)
+    ex.start(ExecutorContext("r", str(tmp_path)))
+    pool = subprocess.Popen(["/bin/bash", "-c", ex.pool_command("manual")], start_new_session=True)
+    try:
+        ex.wait_for_workers(1, timeout=30)
+        assert ex.pools[0]["block"] == "manual"
+        assert ex.submit(pow, 3, 3).result(timeout=30) == 27
+    finally:
+        ex.shutdown()
+    assert pool.wait(timeout=15) == 0
