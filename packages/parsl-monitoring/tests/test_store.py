@@ -298,3 +298,28 @@ def test_bad_monitor_settings_are_clear_errors():
 
     with pytest.raises(ConfigurationError, match="monitoring"):
         parsl.Config(monitoring="yes")  # type: ignore[arg-type]
+
+
+def test_block_events_of_a_scaling_executor_are_stored(tmp_path):
+    """A real TurbineExecutor block (Open MPI, local provider): submitted, then released."""
+    pytest.importorskip("mpi4py", reason="parsl-executors[mpi] is not installed")
+    import shutil
+
+    if shutil.which("mpiexec") is None:
+        pytest.skip("Open MPI is not installed (tests-integration/services/mpi/start.sh installs it)")
+    from parsl_executors.swift_t import TurbineExecutor
+
+    @python_app
+    def one():
+        return 1
+
+    with parsl.load(parsl.Config(executors=[TurbineExecutor(label="mpi")], monitoring=True)) as dfk:
+        assert one().result(timeout=120) == 1
+        run_dir = dfk.run_dir
+    db = open_store(run_dir)
+    try:
+        events = [(r["executor"], r["event"]) for r in db.execute("SELECT executor, event FROM block ORDER BY rowid")]
+    finally:
+        db.close()
+    assert events[0] == ("mpi", "submitted")
+    assert ("mpi", "released") in events or ("mpi", "ended") in events

@@ -8,7 +8,7 @@ from .channel import Channel
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
-from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo
+from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo, report_block
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
 from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
@@ -32,5 +32,6 @@ __all__ = [
     "Staging",
     "parse_walltime",
     "reject_unknown_keys",
+    "report_block",
     "site_from_dict",
 ]
