@@ -3,6 +3,7 @@
 Plugin distributions (``parsl_executors``, ``libsubmit``, ``parsl_data``, ``parsl_containers``)
 import from here and from nothing else in ``parsl`` that is not documented as public.
 """
+from ..dataflow.lean_future import LeanFuture
 from .channel import Channel
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
@@ -20,6 +21,7 @@ __all__ = [
     "ExecutorContext",
     "JobState",
     "Launcher",
+    "LeanFuture",
     "Memoizer",
     "Monitor",
     "MonitoredCall",
