@@ -226,6 +226,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
 
         context = context or ExecutorContext(run_id="htex", run_dir=os.path.abspath("runinfo"))
         self.context = context
+        self._blocks.monitor = context.monitor
         self._started = True
         self.run_dir = os.path.abspath(os.path.join(context.run_dir, self.label))
         os.makedirs(self.run_dir, exist_ok=True)

@@ -7,7 +7,9 @@
     scale_in  ──take_newest(n)─────────▶ the newest n blocks, removed (the caller cancels them)
     shutdown  ──take_all()─────────────▶ every block, removed
 
-Thread-safe: the strategy thread, IO threads and the user's thread may all call it.
+Thread-safe: the strategy thread, IO threads and the user's thread may all call it. With a
+``monitor`` (the executor's ``ExecutorContext.monitor``), every change is reported to it as a
+block event (``submitted``, ``ended: <state>``, ``released``).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from parsl.interfaces import ExecutionProvider, JobState
+from parsl.interfaces import ExecutionProvider, JobState, Monitor, report_block
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ class HeldBlock:
 
 
 class BlockTable:
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, monitor: Monitor | None = None) -> None:
         self.label = label
+        self.monitor = monitor
         self._lock = threading.Lock()
         self._blocks: dict[str, HeldBlock] = {}
 
@@ -46,6 +49,7 @@ class BlockTable:
         block = HeldBlock(block_id, job_id)
         with self._lock:
             self._blocks[block_id] = block
+        report_block(self.monitor, self.label, block_id, "submitted", f"job {job_id}")
         return block
 
     def get(self, block_id: str) -> HeldBlock | None:
@@ -73,6 +77,8 @@ class BlockTable:
                 if st.terminal and self._blocks.pop(b.block_id, None) is not None:
                     logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
                     ended.append(b)
+        for b in ended:
+            report_block(self.monitor, self.label, b.block_id, "ended", b.state.value)
         return ended
 
     def take_newest(self, n: int) -> list[HeldBlock]:
@@ -80,9 +86,13 @@ class BlockTable:
             victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id) if b.block_id.isdigit() else 0, reverse=True)[:n]
             for b in victims:
                 del self._blocks[b.block_id]
+        for b in victims:
+            report_block(self.monitor, self.label, b.block_id, "released")
         return victims
 
     def take_all(self) -> list[HeldBlock]:
         with self._lock:
             blocks, self._blocks = list(self._blocks.values()), {}
+        for b in blocks:
+            report_block(self.monitor, self.label, b.block_id, "released", "executor shut down")
         return blocks
