@@ -66,6 +66,9 @@ def _start(python: pathlib.Path | str, script: pathlib.Path, cwd: pathlib.Path) 
     shutil.copy(script, cwd / script.name)
     shutil.copy(SCRIPTS / "_diffkit.py", cwd / "_diffkit.py")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PARSL_TRACKING")}
+    # as in an activated venv: executors start their helper commands (upstream htex's
+    # interchange.py, process_worker_pool.py) from the interpreter's bin directory
+    env["PATH"] = os.pathsep.join([str(pathlib.Path(python).parent), env.get("PATH", "")])
     return subprocess.Popen(
         [str(python), script.name], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
