@@ -1,6 +1,7 @@
 """The IPyParallelExecutor against a real controller and real engines (loopback only)."""
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -166,14 +167,18 @@ def test_reused_controller_is_left_running(make_ipp, tmp_path) -> None:
     assert wait_gone([pid]) == []
 
 
-def test_compose_launch_cmd_is_one_line_with_the_connection_file(make_ipp, tmp_path) -> None:
+def test_compose_launch_cmd_keeps_the_key_off_the_command_line(make_ipp, tmp_path) -> None:
+    """The connection file (with the controller's key) travels in the block's environment,
+    exported by its private script: the one-line command itself holds no part of it."""
+    from parsl_executors.ipp import ENGINE_JSON_VAR
+
     ex = make_ipp(BlockShape(init_blocks=0, max_blocks=1), flow_control=False)
     cmd = ex.compose_launch_cmd(ex.controller.engine_file, str(tmp_path))
     engine_json = open(ex.controller.engine_file).read()
-    # the only newlines are the connection file's own, inside one quoted argument
-    assert cmd.count("\n") == engine_json.count("\n")
-    assert shlex.split(cmd)[-1] == engine_json
-    assert "enable_nanny=False" in cmd
+    key = json.loads(engine_json)["key"]
+    assert key and key not in cmd and "\n" not in cmd
+    assert ex._launch_env == {ENGINE_JSON_VAR: engine_json}
+    assert f"unset {ENGINE_JSON_VAR}" in cmd and "enable_nanny=False" in cmd
 
 
 def test_tasks_fail_when_no_block_can_be_started(make_ipp, tmp_path) -> None:

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 _ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
+#: the block environment variable that carries the engine connection file (key included)
+ENGINE_JSON_VAR = "PARSL_IPP_ENGINE_JSON"
 
 
 def _ipp() -> Any:
@@ -163,6 +165,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._flow: FlowControl | FlowNoControl | None = None
         self.strategy: Strategy | None = None
         self.launch_cmd: str | None = None
+        self._launch_env: dict[str, str] = {}
         self.work_dir: str | None = None
         self._started = False
         self._shutdown = False
@@ -231,23 +234,44 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     def compose_launch_cmd(self, filepath: str, engine_dir: str, container_image: str | None = None) -> str:
         """Reads the json contents from ``filepath`` and composes the one-line command that
-        starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times). The
-        connection file travels inside the command, so nodes need no shared file system."""
+        starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times).
+
+        The connection file holds the controller's key, so it never goes on a command line
+        (process listings are world-readable): with a provider that :attr:`passes_env`, it
+        travels in the block's environment (``PARSL_IPP_ENGINE_JSON``, exported by the
+        block's private script; nodes need no shared file system) and each engine copies it
+        into a 0600 file under the run directory; otherwise the command names a 0600 copy
+        under the 0700 run directory, which the nodes must then share."""
         with open(os.path.expanduser(filepath)) as f:
             engine_json = f.read()
         engine_dir = os.path.abspath(os.path.expanduser(engine_dir))
         # the engines' copies of the connection file go under the run directory, not the user's
         files = os.path.join(self.work_dir, "engines") if self.work_dir else os.path.join(engine_dir, ".ipp_engines")
+        provider = self.execution_provider
+        if provider is None or provider.passes_env:
+            self._launch_env = {ENGINE_JSON_VAR: engine_json}
+            fetch = (
+                f'f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s "${ENGINE_JSON_VAR}" > "$f" && '
+                f"unset {ENGINE_JSON_VAR} && "
+            )
+        else:
+            self._launch_env = {}
+            shared = os.path.join(os.path.dirname(files) if self.work_dir else files, "engine-connection.json")
+            os.makedirs(os.path.dirname(shared), mode=0o700, exist_ok=True)
+            fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                os.fchmod(out.fileno(), 0o600)
+                out.write(engine_json)
+            fetch = f"f={shlex.quote(shared)} && "
         script = (
-            f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
-            f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
+            f"mkdir -p -m 700 {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && {fetch}"
             f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny} "
             f"--IPEngine.max_heartbeat_misses={self.controller_misses}"
         )
-        inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
+        inner = f"/bin/bash -c {shlex.quote(script)}"
         if container_image:
             mounts = " ".join(f"-v {shlex.quote(d)}:{shlex.quote(d)}" for d in dict.fromkeys([engine_dir, os.path.dirname(files)]))
-            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK {mounts} {shlex.quote(container_image)} {inner}"
+            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK -e {ENGINE_JSON_VAR} {mounts} {shlex.quote(container_image)} {inner}"
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
@@ -403,7 +427,11 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             bid = str(next(self._block_ids))
             cmd = f"PARSL_IPP_BLOCK={bid} {self.launch_cmd}"
             try:
-                job_id = provider.submit(cmd, size, job_name=f"parsl.{self.label}.block-{bid}")
+                name = f"parsl.{self.label}.block-{bid}"
+                if provider.passes_env:
+                    job_id = provider.submit(cmd, size, job_name=name, env=self._launch_env)
+                else:
+                    job_id = provider.submit(cmd, size, job_name=name)
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
                 err.__cause__ = e

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Sequence
+from typing import ClassVar, Mapping, Sequence
 
 
 class JobState(str, enum.Enum):
@@ -101,11 +101,17 @@ class ExecutionProvider(ABC):
     """
 
     shape: BlockShape = BlockShape()
+    #: ``True`` when :meth:`submit` takes ``env=``: environment variables every process of the
+    #: block gets, written into the block's private script (mode 0700 in a 0700 directory) and
+    #: never onto a command line, so secrets such as connection keys can travel in them.
+    #: Executors keep secrets out of ``cmd_string`` (it can show up in process listings).
+    passes_env: ClassVar[bool] = False
 
     @abstractmethod
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
         """Submit ``cmd_string`` as one block of ``blocksize`` tasks; return the job id.
-        Failure raises an exception carrying the scheduler's message."""
+        Failure raises an exception carrying the scheduler's message. ``env`` is only given
+        to providers whose :attr:`passes_env` is ``True``."""
 
     @abstractmethod
     def status(self, job_ids: Sequence[str]) -> list[JobState]:
