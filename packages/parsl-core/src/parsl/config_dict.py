@@ -17,6 +17,7 @@ from .config import CHECKPOINT_MODES, Config
 from .errors import ConfigurationError, PluginError
 from .interfaces import BlockShape, ParslExecutor, parse_walltime
 from .interfaces.site import BlockSpec, SiteSpec, reject_unknown_keys
+from .redact import describe
 
 TOP_KEYS = {"sites", "globals", "controller"}
 SITE_KEYS = {"site", "auth", "execution", "data"}
@@ -50,8 +51,8 @@ BLOCK_DEFAULTS: dict[str, Any] = {
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "True or False", dict: "a dict", list: "a list", float: "a number"}
 
 
-def _describe(v: Any) -> str:
-    return f"{type(v).__name__} {v!r}" if not isinstance(v, (dict, list)) else type(v).__name__
+def _describe(v: Any, where: str = "") -> str:
+    return describe(v, where)
 
 
 def _check_keys(d: Mapping[str, Any], allowed: set[str], path: str) -> None:
@@ -73,7 +74,7 @@ def _get(d: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: st
         ok = True
     if not ok:
         expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-        raise ConfigurationError(f"expected {expected}, got {_describe(v)}", where)
+        raise ConfigurationError(f"expected {expected}, got {_describe(v, where)}", where)
     return v
 
 
