@@ -200,3 +200,26 @@ def test_engine_files_live_under_the_run_dir(make_ipp, tmp_path) -> None:
     files = os.listdir(os.path.join(ex.work_dir, "engines"))
     assert len(files) == 2 and all(f.startswith("engine-") and f.endswith(".json") for f in files)
     assert not (tmp_path / ".ipp_engines").exists()
+
+
+def test_binding_beyond_loopback_needs_an_explicit_opt_in() -> None:
+    from parsl.errors import ConfigurationError
+    from parsl_executors.ipp_controller import Controller
+
+    for ip in ("0.0.0.0", "10.1.2.3", "node17.cluster"):
+        with pytest.raises(ConfigurationError, match=r"controller\.publicIp: .*allowRemote: True"):
+            Controller.from_dict({"publicIp": ip})
+    opted = Controller.from_dict({"publicIp": "0.0.0.0", "allowRemote": True})
+    assert not opted.loopback and opted.curve  # encrypted unless turned off
+    assert not Controller.from_dict({"publicIp": "0.0.0.0", "allowRemote": True, "encrypted": False}).curve
+    assert Controller.from_dict({"publicIp": "127.0.0.1"}).loopback and not Controller().curve
+
+
+def test_encrypted_controller_runs_tasks(make_ipp) -> None:
+    """CurveZMQ (what a controller bound beyond loopback uses), exercised on loopback."""
+    from parsl_executors.ipp_controller import Controller
+
+    ex = make_ipp(controller=Controller(encrypted=True))
+    assert ex.submit(add, 2, 3).result(timeout=60) == 5
+    with open(ex.controller.engine_file) as f:
+        assert json.load(f)["curve_serverkey"]

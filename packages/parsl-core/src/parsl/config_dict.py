@@ -40,7 +40,7 @@ GLOBALS_KEYS = {
     "lazyErrors", "retries", "appCache", "memoize", "checkpointMode", "checkpointPeriod",
     "checkpointFiles", "runDir", "usageTracking", "initializeLogging",
 }
-CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode"}
+CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode", "allowRemote", "encrypted"}
 
 #: 0.5.0's block defaults
 BLOCK_DEFAULTS: dict[str, Any] = {
