@@ -158,6 +158,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._lost: dict[int, EngineInfo] = {}
         self._released: set[str] = set()
         self.release_grace = 5.0
+        #: seconds shutdown waits for the engines to acknowledge before killing what is left
+        self.stop_wait = 5.0
         self._probing: set[int] = set()
         self._elock = threading.Lock()  # guards engines, _lost, _probing (IO and strategy threads)
         self._client: Any = None
@@ -574,6 +576,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     # -- shutdown --------------------------------------------------------------------------
 
+    @staticmethod
+    def _ask_engines_to_stop(client: Any, hub: bool, engines: list[int]) -> None:
+        try:
+            if hub:
+                client.shutdown(hub=True, block=False)
+            elif engines:
+                client.shutdown(targets=engines, block=False)
+        except Exception as e:
+            logger.debug("asking the engines to stop failed: %s", e)
+
     def shutdown(self, block: bool = True) -> None:
         """Stop the strategy, the engines and blocks, and the controller if started here.
         Tasks still running fail with :class:`ExecutorShutdown`. Idempotent."""
@@ -589,16 +601,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         controller = self.controller
         own = controller is not None and controller.started_here
         if client is not None:
-            try:
-                if own:
-                    client.shutdown(hub=True, block=False)
-                else:
-                    with self._elock:
-                        mine = [e.engine_id for e in self.engines.values() if e.block is not None]
-                    if mine:
-                        client.shutdown(targets=mine, block=False)
-            except Exception as e:
-                logger.debug("asking the engines to stop failed: %s", e)
+            with self._elock:
+                mine = [e.engine_id for e in self.engines.values() if e.block is not None]
+            # ipyparallel waits for the engines' replies without a bound when the hub is
+            # included (a confused or flooded controller may never send them): ask from a
+            # helper thread and wait a bounded time; the controller and blocks are killed below
+            asker = threading.Thread(target=self._ask_engines_to_stop, args=(client, own, mine), name=f"parsl-{self.label}-stop", daemon=True)
+            asker.start()
+            asker.join(self.stop_wait)
         with self._lock:
             blocks = list(self._blocks.values())
             self._blocks.clear()
