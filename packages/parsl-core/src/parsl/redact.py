@@ -38,6 +38,6 @@ def describe(value: Any, where: str = "") -> str:
     last = where.rsplit(".", 1)[-1]
     if isinstance(value, (dict, list)):
         return type(value).__name__
-    if last == "auth" or ".auth." in f".{where}." and last not in ("channel", "hostname", "port", "username") or is_secret_name(last):
+    if last == "auth" or (".auth." in f".{where}." and last not in ("channel", "hostname", "port", "username")) or is_secret_name(last):
         return f"{type(value).__name__} (value hidden: it may hold a secret)"
     return f"{type(value).__name__} {value!r}"
