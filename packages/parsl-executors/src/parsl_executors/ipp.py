@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import re
 import shlex
@@ -88,6 +89,15 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         engine_nanny: start ipyparallel's per-engine nanny. Off by default: the nanny detaches
             from the block's process group, so cancelling a block cannot reap it and it
             outlives the block; engine loss is then detected by heartbeat instead.
+        heartbeat_period: seconds between the controller's heartbeats to the engines (for a
+            controller started here).
+        heartbeat_threshold: seconds of silence after which a peer counts as gone, both
+            ways: the controller declares an engine lost (its task fails with
+            :class:`EngineLost`) after ``ceil(threshold / period)`` missed beats, at most
+            ``threshold + period`` after its death; an engine whose controller has been
+            unreachable this long ends itself and its block, even in the middle of a task.
+            Shorter detects losses sooner; too short for a loaded machine or network
+            declares live engines lost. Default 2 s (1 s period).
     """
 
     def __init__(
@@ -108,6 +118,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_threshold: int = 20,
         flow_control: bool = True,
         engine_nanny: bool = False,
+        heartbeat_period: float = 1.0,
+        heartbeat_threshold: float = 2.0,
     ) -> None:
         if execution_provider is not None and not isinstance(execution_provider, ExecutionProvider):
             raise ConfigurationError(f"{execution_provider!r} is not an ExecutionProvider", "execution_provider")
@@ -126,10 +138,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.engine_json_file = engine_json_file
         self.engine_dir = engine_dir
         self.container_image = container_image
-        # in a container this interpreter's path means nothing: use the image's python3
-        self.engine_command = engine_command or (
-            "python3 -m ipyparallel.engine" if container_image else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
-        )
+        if not (isinstance(heartbeat_period, (int, float)) and 0.05 <= heartbeat_period <= 3600):
+            raise ConfigurationError(f"must be a number of seconds between 0.05 and 3600, got {heartbeat_period!r}", "heartbeat_period")
+        if not (isinstance(heartbeat_threshold, (int, float)) and heartbeat_period <= heartbeat_threshold <= 86400):
+            raise ConfigurationError(f"must be a number of seconds from heartbeat_period ({heartbeat_period}) to 86400, got {heartbeat_threshold!r}", "heartbeat_threshold")
+        self.heartbeat_period = float(heartbeat_period)
+        self.heartbeat_threshold = float(heartbeat_threshold)
+        # in a container this interpreter's path means nothing: use the image's python3;
+        # the wrapper adds a watchdog that ends the engine when the controller is gone
+        python = "python3" if container_image else shlex.quote(sys.executable)
+        self.engine_command = engine_command or f"{python} -m parsl_executors.ipp_engine --controller-timeout={self.heartbeat_threshold:g} --"
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
@@ -210,6 +228,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         os.makedirs(self.work_dir, exist_ok=True)
         if self.controller is None:
             self.controller = Controller.from_dict(context.settings.get("controller"))
+        self.controller.heartbeat_ms = int(self.heartbeat_period * 1000)
+        self.controller.heartbeat_misses = max(1, math.ceil(self.heartbeat_threshold / self.heartbeat_period) - 1)
         if not self.reuse_controller:
             self.controller.reuse = False
         self._error_types = (ipp.error.EngineError,)

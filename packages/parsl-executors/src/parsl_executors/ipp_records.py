@@ -37,6 +37,8 @@ SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
     "strategy_interval": (int, float),
     "strategy_threshold": int,
     "flow_control": bool,
+    "heartbeat_period": (int, float),
+    "heartbeat_threshold": (int, float),
 }
 
 
