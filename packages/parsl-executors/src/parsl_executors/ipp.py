@@ -488,11 +488,26 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release ``blocks`` blocks (newest first): their engines are asked to stop, then the
         provider cancels the jobs. Returns their block ids."""
+        return self._release(blocks, ripe_only=False)
+
+    def release_idle(self, blocks: int = 1) -> list[str]:
+        """The strategy's idle release: like :meth:`scale_in`, but a new block stays until
+        its engines have registered and then idled ``max_idletime`` seconds (a block
+        released before its first engine registered would strand the first tasks)."""
+        return self._release(blocks, ripe_only=True)
+
+    def _release(self, blocks: int, ripe_only: bool) -> list[str]:
         provider = self.execution_provider
         if provider is None:
             raise ScalingFailed(self.label, "no execution provider")
+        now = time.monotonic()
         with self._lock:
-            victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id), reverse=True)[:blocks]
+            candidates = [
+                b for b in self._blocks.values()
+                if not ripe_only or (b.registered_at is not None and now - b.registered_at >= self._policy.max_idletime)
+            ]
+            # blocks that lost engines go first, then the newest
+            victims = sorted(candidates, key=lambda b: (b.lost, int(b.block_id)), reverse=True)[:blocks]
             for b in victims:
                 self._blocks.pop(b.block_id, None)
         if not victims:
@@ -536,9 +551,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             return
         ids = set(client.ids)
         with self._elock:
-            for gone in set(self.engines) - ids:
-                self._lost[gone] = self.engines.pop(gone)
+            gone_infos = [self.engines.pop(gone) for gone in set(self.engines) - ids]
+            for info in gone_infos:
+                self._lost[info.engine_id] = info
             new = ids - set(self.engines) - self._probing
+        for info in gone_infos:
+            if info.uuid in self._released:
+                continue
+            with self._lock:
+                block = self._blocks.get(info.block or "")
+                if block is not None:
+                    block.lost += 1
+            logger.warning("executor %s: engine %d (pid %s on %s, block %s) lost", self.label, info.engine_id, info.pid, info.host, info.block)
             self._probing |= new
         for eid in new:
             try:
@@ -560,6 +584,22 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         with self._elock:
             self._probing.discard(eid)
             self.engines[eid] = info
+        self._registered(info)
+
+    def _registered(self, info: EngineInfo) -> None:
+        with self._lock:
+            b = self._blocks.get(info.block or "")
+            if b is not None and b.registered_at is None:
+                b.registered_at = time.monotonic()
+                logger.info("executor %s: block %s has its first engine registered (engine %d, pid %s)", self.label, b.block_id, info.engine_id, info.pid)
+
+    def usable_blocks(self, held: int) -> float:
+        """Held blocks counted by their live engines: a block that lost engines counts as
+        the fraction still alive, so the strategy replaces the lost capacity."""
+        per = self._policy.tasks_per_block
+        with self._lock:
+            lost = sum(min(b.lost, per) for b in self._blocks.values())
+        return max(0.0, held - lost / per)
 
     def _engine_uuid(self, eid: int) -> str | None:
         client = self._client
@@ -584,6 +624,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
                 with self._elock:
                     self.engines[eid] = info
+                self._registered(info)
             if info.pid is not None:
                 out[eid] = info.pid
         return out
