@@ -172,3 +172,33 @@ def test_malformed_stream_specs_are_bad_std_stream_file(dfk, spec):
 
     with pytest.raises(BadStdStreamFile):
         echo(stdout=spec).result()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_walltime_kills_setsid_and_orphaned_children_of_a_command_that_traps_sigterm(dfk):
+    """The command ignores SIGTERM, starts a child in a session of its own (``setsid``) and
+    an orphan (double fork, reparented away from the command): after the 0.5 s grace all
+    of them are SIGKILLed; none survives. Before: 2 s of grace, and the setsid child and the
+    orphan lived on."""
+
+    @App("bash", dfk, walltime=1)
+    def stubborn():
+        return (
+            "trap '' TERM; setsid sleep 60 & echo $! > setsid.pid; "
+            "( sleep 60 & echo $! > orphan.pid ) ; sleep 60"
+        )
+
+    with pytest.raises(AppTimeout):
+        stubborn().result(timeout=30)
+    pids = [int(open(name).read()) for name in ("setsid.pid", "orphan.pid")]
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in pids if _alive(p)] == []

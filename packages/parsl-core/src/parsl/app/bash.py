@@ -8,7 +8,9 @@ failures raise the documented errors:
 * no string returned → :class:`BashAppNoReturn`
 * the format fails → :class:`AppBadFormatting`
 * stdout/stderr cannot be opened → :class:`BadStdStreamFile`
-* walltime exceeded → :class:`AppTimeout` (the whole process group is killed)
+* walltime exceeded → :class:`AppTimeout`: the command gets SIGTERM and 0.5 s of grace, then
+  everything it started is SIGKILLed, also processes that left its process group
+  (``setsid``) or were orphaned (see :mod:`parsl.app.proc_tree`)
 * non-zero exit → :class:`AppFailure` (a :class:`BashExitFailure`) with ``exitcode``
   (126: not executable, 127: command not found)
 * an ``outputs`` file missing afterwards → :class:`MissingOutputs`
@@ -16,31 +18,31 @@ failures raise the documented errors:
 from __future__ import annotations
 
 import os
-import signal
+import secrets
 import subprocess
 import threading
 from typing import IO, Any, Callable
 
+from .proc_tree import TOKEN_VAR, kill_tree
 from .errors import AppBadFormatting, AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs
 
 _EXIT_REASONS = {126: "command found but not executable", 127: "command not found"}
-_KILL_GRACE = 2.0
+#: seconds between SIGTERM and SIGKILL when a command is stopped
+KILL_GRACE = 0.5
 
-# commands running right now (each leads its own process group), so that an exiting driver
-# can take them down with it instead of leaving them orphaned
-_running: set[subprocess.Popen[bytes]] = set()
+# commands running right now (each leads its own session; value: its tree token), so that an
+# exiting driver can take them down with it instead of leaving them orphaned
+_running: dict[subprocess.Popen[bytes], str] = {}
 _running_lock = threading.Lock()
 
 
-def kill_running() -> int:
-    """Kill the process group of every bash-app command still running; return how many."""
+def kill_running(grace: float = 0.0) -> int:
+    """Kill every bash-app command still running, with everything it started; return how
+    many commands there were."""
     with _running_lock:
-        procs = list(_running)
-    for proc in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        procs = list(_running.items())
+    for proc, token in procs:
+        kill_tree(proc, token, grace)
     return len(procs)
 
 
@@ -63,23 +65,6 @@ def _open_stream(spec: Any, what: str) -> IO[bytes] | None:
         return open(path, mode + "b")
     except (OSError, ValueError) as e:  # ValueError: an embedded NUL byte
         raise BadStdStreamFile(path, e) from None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, _KILL_GRACE), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            # the leader is gone; make sure nothing it started survives either
-            os.killpg(proc.pid, signal.SIGKILL)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 class BashCall:
@@ -131,6 +116,7 @@ class BashCall:
         return 0
 
     def _run(self, cmd: str, stdout: IO[bytes] | None, stderr: IO[bytes] | None, walltime: float | None) -> int:
+        token = secrets.token_hex(12)
         proc = subprocess.Popen(
             cmd,
             shell=True,
@@ -140,17 +126,18 @@ class BashCall:
             stderr=stderr,
             start_new_session=True,
             close_fds=True,
+            env={**os.environ, TOKEN_VAR: token},
         )
         with _running_lock:
-            _running.add(proc)
+            _running[proc] = token
         try:
             return proc.wait(timeout=walltime)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_tree(proc, token, KILL_GRACE)
             raise AppTimeout(f"bash app {self.name} exceeded its walltime of {walltime} s", -1) from None
         except BaseException:
-            _kill_group(proc)
+            kill_tree(proc, token, KILL_GRACE)
             raise
         finally:
             with _running_lock:
-                _running.discard(proc)
+                _running.pop(proc, None)
