@@ -23,8 +23,8 @@ import subprocess
 import threading
 from typing import IO, Any, Callable
 
-from .proc_tree import TOKEN_VAR, kill_tree
 from .errors import AppBadFormatting, AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs
+from .proc_tree import TOKEN_VAR, kill_tree
 
 _EXIT_REASONS = {126: "command found but not executable", 127: "command not found"}
 #: seconds between SIGTERM and SIGKILL when a command is stopped
