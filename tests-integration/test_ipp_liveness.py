@@ -54,6 +54,10 @@ def test_capacity_lost_to_a_poison_task_is_replaced() -> None:
     futs = [nap(2) for _ in range(2)]
     assert len({f.result(timeout=120) for f in futs}) == 2
     dfk.cleanup()
+    # the plugin's INFO/WARNING lines reach the run's parsl.log
+    log = open(os.path.join(dfk.run_dir, "parsl.log")).read()
+    for line in ("parsl_executors.ipp: executor Local_IPP: block 1 submitted as job", "block 0) lost", "blocks held (0.50 usable)"):
+        assert line in log, line
 
 
 DRIVER = textwrap.dedent(

@@ -47,7 +47,7 @@ from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log, stop_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -580,6 +580,5 @@ class DataFlowKernel:
     def _stop_logging(self) -> None:
         h = self._log_handler
         if h is not None:
-            logging.getLogger("parsl").removeHandler(h)
-            h.close()
+            stop_run_log(h)
             self._log_handler = None
