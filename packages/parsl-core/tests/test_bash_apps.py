@@ -202,3 +202,25 @@ def test_walltime_kills_setsid_and_orphaned_children_of_a_command_that_traps_sig
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p for p in pids if _alive(p)] == []
+
+
+def test_argv_form_passes_untrusted_strings_as_single_arguments(dfk, tmp_path):
+    """A bash app that returns a list runs it without a shell: each element reaches the
+    program as one argument, however hostile (the canary would be created by a shell)."""
+    canary = tmp_path / "canary"
+    hostile = [f'"; touch {canary} #', f"$(touch {canary})", f"`touch {canary}`", f"a\ntouch {canary}", "{0} {{x}}"]
+
+    @App("bash", dfk)
+    def echo_args(args, stdout=None):
+        return ["printf", "%s\\0", *args]
+
+    out = tmp_path / "out"
+    assert echo_args(hostile, stdout=str(out)).result() == 0
+    assert out.read_bytes().split(b"\0")[:-1] == [h.encode() for h in hostile]
+    assert not canary.exists()
+
+    @App("bash", dfk)
+    def missing():
+        return ["/nonexistent/program", "x"]
+
+    assert missing().exception().exitcode == 127

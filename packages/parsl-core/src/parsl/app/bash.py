@@ -2,7 +2,11 @@
 
 The returned string is formatted (PEP 3101) with the call's positional arguments and all its
 named arguments (defaults of the function's signature included), so ``{0}``,
-``{outputs[0]}`` and ``{inputs[1]}`` work. The result of a successful run is the exit code 0;
+``{outputs[0]}`` and ``{inputs[1]}`` work. The string is shell code: a value put into it is
+interpreted by bash (``;``, ``$(...)``, quotes), so quote untrusted values with
+:func:`shlex.quote`, or return a list instead: the argv form runs the program without a
+shell and without formatting, each element one argument exactly as given
+(``return ["grep", "-c", pattern, path]``); a missing program gives exit code 127. The result of a successful run is the exit code 0;
 failures raise the documented errors:
 
 * no string returned → :class:`BashAppNoReturn`
@@ -83,17 +87,23 @@ class BashCall:
 
     def __call__(self, *args: Any, **kwargs: Any) -> int:
         named = {**self.defaults, **kwargs}
-        cmd = self.func(*args, **kwargs)
-        if not isinstance(cmd, str) or not cmd.strip():
-            raise BashAppNoReturn(f"bash app {self.name} returned {type(cmd).__name__} {cmd!r}, not a command string", None)  # type: ignore[arg-type]
-        try:
-            cmd = cmd.format(*args, **named)
-        except (IndexError, KeyError, ValueError, AttributeError) as e:
-            raise AppBadFormatting(
-                f"bash app {self.name}: formatting the command failed with {type(e).__name__}: {e} "
-                "(literal braces must be doubled, e.g. ${{HOME}})",
-                None,  # type: ignore[arg-type]
-            ) from None
+        cmd: str | list[str] = self.func(*args, **kwargs)
+        if isinstance(cmd, (list, tuple)):
+            # the argv form: no shell, no formatting; each element is one argument as it is
+            if not cmd or not all(isinstance(a, (str, os.PathLike)) for a in cmd):
+                raise BashAppNoReturn(f"bash app {self.name} returned a list that is not a non-empty list of strings: {cmd!r}", None)  # type: ignore[arg-type]
+            cmd = [os.fspath(a) for a in cmd]
+        elif not isinstance(cmd, str) or not cmd.strip():
+            raise BashAppNoReturn(f"bash app {self.name} returned {type(cmd).__name__} {cmd!r}, not a command string or argument list", None)  # type: ignore[arg-type]
+        else:
+            try:
+                cmd = cmd.format(*args, **named)
+            except (IndexError, KeyError, ValueError, AttributeError) as e:
+                raise AppBadFormatting(
+                    f"bash app {self.name}: formatting the command failed with {type(e).__name__}: {e} "
+                    "(literal braces must be doubled, e.g. ${{HOME}})",
+                    None,  # type: ignore[arg-type]
+                ) from None
         stdout = _open_stream(named.get("stdout"), "stdout")
         try:
             stderr = _open_stream(named.get("stderr"), "stderr")
@@ -115,19 +125,25 @@ class BashCall:
             raise MissingOutputs(f"bash app {self.name} did not create its outputs", missing)
         return 0
 
-    def _run(self, cmd: str, stdout: IO[bytes] | None, stderr: IO[bytes] | None, walltime: float | None) -> int:
+    def _run(self, cmd: str | list[str], stdout: IO[bytes] | None, stderr: IO[bytes] | None, walltime: float | None) -> int:
         token = secrets.token_hex(12)
-        proc = subprocess.Popen(
-            cmd,
-            shell=True,
-            executable="/bin/bash",
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-            close_fds=True,
-            env={**os.environ, TOKEN_VAR: token},
-        )
+        shell = isinstance(cmd, str)
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                shell=shell,
+                executable="/bin/bash" if shell else None,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+                close_fds=True,
+                env={**os.environ, TOKEN_VAR: token},
+            )
+        except FileNotFoundError:  # the argv form's program does not exist (bash says 127)
+            return 127
+        except PermissionError:
+            return 126
         with _running_lock:
             _running[proc] = token
         try:
