@@ -151,6 +151,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
+        if isinstance(strategy_interval, bool) or not isinstance(strategy_interval, (int, float)) or not 0.01 <= strategy_interval <= 3600:
+            raise ConfigurationError(f"must be a number of seconds from 0.01 to 3600, got {strategy_interval!r}", "strategy_interval")
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control

@@ -68,6 +68,8 @@ class ClusterProvider(BlockProvider):
 
     #: file extension of the submit script
     script_extension: ClassVar[str] = "submit"
+    #: options that go into scheduler directive lines (checked at construction)
+    directive_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -78,13 +80,16 @@ class ClusterProvider(BlockProvider):
         **kwargs: Any,
     ) -> None:
         super().__init__(config, channel, **kwargs)
-        if cmd_timeout <= 0:
-            raise ConfigurationError(f"must be positive, got {cmd_timeout}", f"{type(self).__name__}.cmd_timeout")
+        if isinstance(cmd_timeout, bool) or not isinstance(cmd_timeout, (int, float)) or not 0 < cmd_timeout <= 86400:
+            raise ConfigurationError(f"must be a number of seconds from 0 to 86400, got {type(cmd_timeout).__name__} {cmd_timeout!r}", f"{type(self).__name__}.cmd_timeout")
         self.cmd_timeout = float(cmd_timeout)
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._staging: str | None = None
         self._option_path = f"{self.site.path}.execution.block.options" if self.site else type(self).__name__
+        for key in self.directive_options:
+            if key in self.options:  # checked now, not at the first block
+                directive_value(self.options[key], self.option_path(key))
 
     # ---- what each scheduler defines -------------------------------------------------------
     @abstractmethod

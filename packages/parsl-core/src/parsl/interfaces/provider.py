@@ -64,6 +64,16 @@ class BlockShape:
     def __post_init__(self) -> None:
         from ..errors import ConfigurationError
 
+        for name in ("nodes_per_block", "init_blocks", "min_blocks", "max_blocks"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ConfigurationError(f"must be an integer, got {type(v).__name__} {v!r}", name)
+        if isinstance(self.parallelism, bool) or not isinstance(self.parallelism, (int, float)):
+            raise ConfigurationError(f"must be a number between 0 and 1, got {type(self.parallelism).__name__} {self.parallelism!r}", "parallelism")
+        if not isinstance(self.tasks_per_node, (int, str)) or isinstance(self.tasks_per_node, bool):
+            raise ConfigurationError(f"must be a number or a bash expression, got {self.tasks_per_node!r}", "tasks_per_node")
+        if not isinstance(self.walltime, str):
+            raise ConfigurationError(f'must be an "HH:MM:SS" string, got {type(self.walltime).__name__} {self.walltime!r}', "walltime")
         if self.nodes_per_block < 1:
             raise ConfigurationError("must be at least 1", "nodes_per_block")
         if self.min_blocks < 0 or self.init_blocks < 0 or self.max_blocks < 0:

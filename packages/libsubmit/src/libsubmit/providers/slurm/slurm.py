@@ -66,6 +66,7 @@ class Slurm(ClusterProvider):
     # that Slurm has already forgotten
     status_listing: ClassVar[str] = "squeue --noheader --me --states=all --format='%i %t'"
     cancel_tool: ClassVar[str] = "scancel"
+    directive_options: ClassVar[frozenset[str]] = frozenset({"partition", "account"})
     default_launcher: ClassVar[str] = "srun"
     script_extension: ClassVar[str] = "submit"
 
