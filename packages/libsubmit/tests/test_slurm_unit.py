@@ -63,9 +63,8 @@ def test_keywords_and_channel() -> None:
 
 @pytest.mark.parametrize("partition", ["debug\n#SBATCH --uid=0", "a b", "x;y"])
 def test_partition_cannot_inject_directives(partition: str) -> None:
-    p = Slurm(partition=partition)
     with pytest.raises(ConfigurationError, match="scheduler directive") as info:
-        p.script_text("j", "w", 1, "/tmp/j.submit")
+        Slurm(partition=partition)  # refused when built, not at the first block
     assert info.value.path == "Slurm.partition"
 
 

@@ -165,7 +165,7 @@ INTERRUPTED = textwrap.dedent(
     def long():
         return 'sleep 300 & echo $! > child.pid; sleep 300'
     futs = [long()] + [slow() for _ in range(4)]
-    while not os.path.exists('child.pid'):
+    while not (os.path.exists('child.pid') and open('child.pid').read().strip()):
         time.sleep(0.05)
     print('ready', flush=True)
     if sys.argv[2] == 'wait':
