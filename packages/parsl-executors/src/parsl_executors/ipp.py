@@ -92,9 +92,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         heartbeat_period: seconds between the controller's heartbeats to the engines (for a
             controller started here).
         heartbeat_threshold: seconds of silence after which a peer counts as gone, both
-            ways: the controller declares an engine lost (its task fails with
-            :class:`EngineLost`) after ``ceil(threshold / period)`` missed beats, at most
-            ``threshold + period`` after its death; an engine whose controller has been
+            ways: the controller declares an engine lost (its task fails at once with
+            :class:`EngineLost`) at most ``threshold`` after its death (it allows
+            ``ceil(threshold / period) - 2`` missed beats); an engine whose controller has been
             unreachable this long ends itself and its block, even in the middle of a task.
             Shorter detects losses sooner; too short for a loaded machine or network
             declares live engines lost. Default 2 s (1 s period).
@@ -231,7 +231,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if self.controller is None:
             self.controller = Controller.from_dict(context.settings.get("controller"))
         self.controller.heartbeat_ms = int(self.heartbeat_period * 1000)
-        self.controller.heartbeat_misses = max(1, math.ceil(self.heartbeat_threshold / self.heartbeat_period) - 1)
+        # an engine that dies just after answering a ping is missed at the next beat and
+        # unregistered when the misses exceed the allowance: (misses + 2) periods at worst
+        self.controller.heartbeat_misses = max(0, math.ceil(self.heartbeat_threshold / self.heartbeat_period) - 2)
         if not self.reuse_controller:
             self.controller.reuse = False
         self._error_types = (ipp.error.EngineError,)
@@ -241,6 +243,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             if self.controller.reuse and self.engine_json_file != DEFAULT_ENGINE_FILE:
                 engine_file = os.path.expanduser(self.engine_json_file)
             self._client = ipp.Client(self.controller.client_file, timeout=30)
+            # the controller's scheduler fails a dead engine's task only 5 s after the engine
+            # is unregistered; the client's unregistration event lets us fail it at once
+            # (ipyparallel 9 has no public hook for it)
+            callbacks = getattr(self._client, "_registration_callbacks", None)
+            if isinstance(callbacks, list):
+                callbacks.append(self._on_engine_event)
             self._view = self._client.load_balanced_view()
             if self.execution_provider is not None:
                 self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
@@ -370,6 +378,25 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                     pass
         if self._settled(tid):
             fut.set_exception(err)
+
+    def _on_engine_event(self, event: Mapping[str, Any]) -> None:
+        """An engine unregistered (it died or was stopped): fail its running task now."""
+        if event.get("event") != "unregister" or "id" not in event:
+            return
+        eid = int(event["id"])
+        with self._lock:
+            victims = [(tid, self._pending.get(tid)) for tid, ar in self._ars.items() if (getattr(ar, "metadata", None) or {}).get("engine_id") == eid]
+        if not victims:
+            return
+        with self._elock:
+            info = self.engines.get(eid) or self._lost.get(eid)
+        if info is not None and info.uuid in self._released:
+            return  # released by scale-in: the task is resent when its reply comes
+        for tid, fut in victims:
+            if fut is not None and self._settled(tid):
+                lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, "the engine stopped answering heartbeats and was unregistered")
+                lost.uuid = info.uuid if info else event.get("uuid")
+                fut.set_exception(lost)
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
         ename = getattr(exc, "ename", "")
