@@ -24,7 +24,6 @@ def _row(metric: str, ours: float, bar: float, unit: str, target: str) -> dict[s
 
 def engine_loss(work: str) -> float:
     from libsubmit.providers.local.local import Local
-
     from parsl.interfaces import BlockShape, ExecutorContext
     from parsl_executors.errors import EngineLost
     from parsl_executors.ipp import IPyParallelExecutor
