@@ -381,8 +381,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     def _on_engine_event(self, event: Mapping[str, Any]) -> None:
         """An engine unregistered (it died or was stopped): fail its running task now."""
-        if event.get("event") != "unregister" or "id" not in event:
-            return
+        if self._shutdown or event.get("event") != "unregister" or "id" not in event:
+            return  # engines stopped by shutdown: their tasks fail with ExecutorShutdown
         eid = int(event["id"])
         with self._lock:
             victims = [(tid, self._pending.get(tid)) for tid, ar in self._ars.items() if (getattr(ar, "metadata", None) or {}).get("engine_id") == eid]

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+from typing import IO
 
 from .log_limiter import RateLimitedLog
 
@@ -71,8 +72,8 @@ def main(argv: list[str]) -> int:
     return rc if rc >= 0 else 128 - rc
 
 
-def _pump(stream: io.BufferedReader | io.BufferedIOBase | object, log: RateLimitedLog) -> None:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")  # type: ignore[arg-type]
+def _pump(stream: IO[bytes], log: RateLimitedLog) -> None:
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")  # type: ignore[type-var]
     for line in text:
         log.feed(line)
 
