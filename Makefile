@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers
+PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers packages/parsl-monitoring
 # every package with the extras its tests use
-EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp,mpi,htex]' -e 'packages/libsubmit[ssh,aws,google,azure,openstack]' -e 'packages/parsl-data[globus,test]' -e packages/parsl-containers -e packages/parsl-monitoring
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions bump clean
+.PHONY: help venv run test test-unit test-integration services services-stop lint types docs bench bench-check mutation build check-versions bump clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,13 +44,25 @@ test-integration: venv services ## integration tests only
 	$(PY) -m pytest tests-integration $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	$(VENV)/bin/ruff check packages tests-integration bench examples
+	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples scripts docs
 
 types: venv ## mypy over every package
 	$(VENV)/bin/mypy
 
-bench: venv ## run the benchmark suite and print figures against concurrent.futures
-	$(PY) bench/run.py
+docs: venv ## build the docs site (docs/_build/html) with warnings as errors; its code blocks run in the tests (docs/examples.py)
+	$(PY) docs/notebook.py --check
+	rm -rf docs/_build
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+bench: venv ## run the benchmarks, print figures against baselines from the same run, write bench/RESULTS.md
+	@command -v curl >/dev/null || apt-get install -y -qq curl || echo "bench: install curl for the staging row (apt-get install curl)"
+	$(PY) bench/run.py --table bench/RESULTS.md $(BENCH_ARGS)
+
+mutation: venv ## mutation testing of the core's decision modules (~25 min on 2 cores): make mutation MUTATION_ARGS="--only states"
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
+bench-check: venv ## the same, failing when a figure misses its target
+	$(PY) bench/run.py --check --table bench/RESULTS.md $(BENCH_ARGS)
 
 build: venv ## build every wheel with poetry-core and check their metadata
 	rm -rf dist && mkdir -p dist

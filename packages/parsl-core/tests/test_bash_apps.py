@@ -224,3 +224,16 @@ def test_argv_form_passes_untrusted_strings_as_single_arguments(dfk, tmp_path):
         return ["/nonexistent/program", "x"]
 
     assert missing().exception().exitcode == 127
+
+
+@pytest.mark.parametrize("sig", [9, 15])
+def test_command_killed_by_a_signal_fails_with_the_signal(dfk, sig):
+    """A shell that dies of a signal has no exit code of its own: the app still fails, and the
+    failure says which signal (Popen's negative return code)."""
+    @App("bash", dfk)
+    def die(s):
+        return "kill -{0} $$; echo still here"
+
+    with pytest.raises(BashExitFailure) as ei:
+        die(sig).result()
+    assert ei.value.exitcode == -sig

@@ -24,6 +24,10 @@ SITE_KEYS = {"site", "auth", "execution", "data"}
 AUTH_KEYS = {
     "channel", "hostname", "username", "password", "scriptDir", "script_dir", "userhome", "envs",
     "port", "key_filename", "keyFile", "known_hosts", "accept_unknown_host_keys",
+    # cloud providers' credentials (0.5.0 EC2: keyfile, profile; the others' own names)
+    "keyfile", "profile", "project", "subscription_id", "tenant_id", "client_id", "client_secret", "authority",
+    "cloud", "auth_url", "project_name", "project_id", "user_domain_name", "project_domain_name",
+    "application_credential_id", "application_credential_secret", "region_name",
 }
 EXECUTION_KEYS = {
     "executor", "provider", "maxThreads", "threadNamePrefix", "block", "container", "scriptDir",
@@ -38,7 +42,7 @@ DATA_KEYS = {"working_dir", "globus"}
 GLOBUS_KEYS = {"endpoint_name", "endpoint_path", "local_path"}
 GLOBALS_KEYS = {
     "lazyErrors", "retries", "appCache", "memoize", "checkpointMode", "checkpointPeriod",
-    "checkpointFiles", "runDir", "usageTracking", "initializeLogging",
+    "checkpointFiles", "runDir", "usageTracking", "initializeLogging", "monitoring",
 }
 CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode", "allowRemote", "encrypted"}
 
@@ -260,6 +264,7 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
     run_dir = _get(g, "runDir", str, "globals", "runinfo")
     usage = _get(g, "usageTracking", bool, "globals", False)
     init_logging = _get(g, "initializeLogging", bool, "globals", True)
+    monitoring = _get(g, "monitoring", bool, "globals", False)
 
     executors = [executor_from_site(s, controller) for s in sites]
     return Config(
@@ -273,6 +278,7 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
         run_dir=run_dir,
         usage_tracking=usage,
         initialize_logging=init_logging,
+        monitoring=monitoring,
         controller=dict(controller),
         site_data={s.name: dict(s.data) for s in sites if s.data},
     )

@@ -9,6 +9,10 @@ _LAZY = {
     "IPyParallelExecutor": "parsl_executors.ipp",
     "Controller": "parsl_executors.ipp_controller",
     "EngineLost": "parsl_executors.errors",
+    "HighThroughputExecutor": "parsl_executors.htex.executor",
+    "ManagerLost": "parsl_executors.htex.errors",
+    "WorkerLost": "parsl_executors.errors",
+    "TurbineExecutor": "parsl_executors.swift_t",
     "Strategy": "parsl_executors.scaling",
     "FlowControl": "parsl_executors.scaling",
     "FlowNoControl": "parsl_executors.scaling",
@@ -21,6 +25,10 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source of truth: the distribution's metadata
+        from importlib import metadata
+
+        return metadata.version("parsl-executors")
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

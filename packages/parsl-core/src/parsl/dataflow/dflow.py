@@ -39,15 +39,15 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
-from ..data_provider.files import File
+from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
-from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
+from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
 from . import exit_signals as _signals
 from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log, stop_run_log
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log, stop_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -130,6 +130,12 @@ class DataFlowKernel:
             self._stop_logging()
             raise
         self._memo_enabled = cfg.app_cache
+        try:
+            self._monitor = start_monitor(cfg.monitoring, self.run_id, self.run_dir)
+        except BaseException:
+            self.memoizer.close()
+            self._stop_logging()
+            raise
 
         self._ids = itertools.count()
         self._tasks: dict[int, TaskRecord] = {}
@@ -140,7 +146,9 @@ class DataFlowKernel:
         self._cleanup_lock = threading.Lock()
 
         self.executors: dict[str, ParslExecutor] = {}
-        context = ExecutorContext(run_id=self.run_id, run_dir=self.run_dir, settings={"controller": dict(cfg.controller or {})})
+        context = ExecutorContext(
+            run_id=self.run_id, run_dir=self.run_dir, settings={"controller": dict(cfg.controller or {})}, monitor=self._monitor
+        )
         started: list[ParslExecutor] = []
         try:
             for ex in cfg.executors:
@@ -153,6 +161,8 @@ class DataFlowKernel:
             for ex in started:
                 ex.shutdown(block=False)
             self.memoizer.close()
+            if self._monitor is not None:
+                self._monitor.close()
             self._stop_logging()
             raise
         self._context = context
@@ -160,6 +170,8 @@ class DataFlowKernel:
         self._site_cache: dict[tuple[str, ...], list[ParslExecutor]] = {}
         self._internal: ParslExecutor | None = None
         self._data_manager = cfg.data_manager
+        if self._data_manager is not None and self._data_manager.dfk is None:
+            self._data_manager.dfk = self  # a DataManager made before its kernel
 
         self._usage = None
         self._failed = itertools.count()
@@ -203,19 +215,21 @@ class DataFlowKernel:
         key = tuple(sites)
         exs = self._site_cache.get(key)
         if exs is None:
-            unknown = [s for s in key if s not in self.executors]
+            # the internal executor's label is accepted, as upstream's staging providers use it
+            unknown = [s for s in key if s not in self.executors and s != _INTERNAL]
             if unknown:
                 raise ConfigurationError(
                     f"app {app_name} names unknown site(s) {', '.join(map(repr, unknown))}; "
                     f"configured sites: {', '.join(map(repr, self.executors))}",
                     "sites",
                 )
-            exs = self._site_cache[key] = [self.executors[s] for s in key]
+            exs = self._site_cache[key] = [self.executors[s] if s != _INTERNAL else self._internal_executor() for s in key]
         return exs
 
     def submit(
         self,
         func: Callable[..., Any],
+        /,
         *args: Any,
         parsl_sites: str | Sequence[str] = "all",
         fn_hash: str | None = None,
@@ -250,9 +264,10 @@ class DataFlowKernel:
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
         cache = app.cache and self._memo_enabled
+        mon = self._monitor
         record = TaskRecord(
             tid,
-            app.executable,
+            app.executable if mon is None else MonitoredCall(app.executable, kind == "bash"),
             app.func_name,
             app.fn_hash if cache else "",
             args,
@@ -270,11 +285,15 @@ class DataFlowKernel:
         for v in kwargs.values():
             if type(v) not in _ATOMS:
                 scan(v, found)
-        inputs = kwargs.get("inputs")
-        if inputs and isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.is_remote for i in inputs):
-            # remote files are staged in first: the task waits for their DataFutures
-            record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
+        if (outputs or kwargs.get("inputs")) and kind != "join" and needs_staging(kwargs.get("inputs"), outputs):
+            # remote files are staged where the task runs, so its executor is chosen now
+            record.sites = (self._pick_executor(sites).label,)
+            self.check_sites(record.sites)
+            record.func, record.kwargs, fu._outputs = self.data_manager.stage_task(record.sites[0], record.func, kwargs, found, fu, tid)
         self._tasks[tid] = record
+        if mon is not None:
+            record.mon = mon
+            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)] if found else ())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
@@ -291,13 +310,18 @@ class DataFlowKernel:
     def wait_for_current_tasks(self) -> None:
         """Wait until every task submitted so far (and any they submit) has finished."""
         start = time.monotonic()
-        while True:
-            outstanding = [r.app_fu for r in list(self._tasks.values())]
-            if not outstanding:
-                return
-            _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
-            if not_done:
-                logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
+        stop_display = self._monitor.progress_display() if self._monitor is not None and self._tasks else None
+        try:
+            while True:
+                outstanding = [r.app_fu for r in list(self._tasks.values())]
+                if not outstanding:
+                    return
+                _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
+                if not_done:
+                    logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
+        finally:
+            if stop_display is not None:
+                stop_display()
 
     def checkpoint(self) -> str | None:
         """Checkpoint the dfk incrementally: every completed, cached task not yet checkpointed
@@ -332,6 +356,11 @@ class DataFlowKernel:
                 logger.exception("shutting down executor %s failed", ex.label)
         if self._data_manager is not None:
             self._data_manager.shutdown()
+        if self._monitor is not None:
+            try:
+                self._monitor.close()
+            except Exception:
+                logger.exception("closing the monitor failed")
         failed = peek_count(self._failed)
         logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
         if self._usage is not None:
@@ -429,14 +458,7 @@ class DataFlowKernel:
                 self._finish(record, exc=e)
 
     def _send(self, record: TaskRecord) -> None:
-        if record.join:
-            ex = self._internal_executor()
-        elif record.sites is None:
-            choices = self._choices
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
-        else:
-            choices = self._site_cache[record.sites]
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
+        ex = self._internal_executor() if record.join else self._pick_executor(record.sites)
         record.executor = ex
         try:
             fut = ex.submit(record.func, *record.args, **record.kwargs)
@@ -457,6 +479,8 @@ class DataFlowKernel:
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None
+        if record.mon is not None:
+            result = self._ran(record, result, exc)
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
@@ -480,6 +504,18 @@ class DataFlowKernel:
             except Exception:
                 logger.exception("could not memoize the result of task %d", record.id)
         self._finish(record, result=result)
+
+    def _ran(self, record: TaskRecord, result: Any, exc: BaseException | None) -> Any:
+        """Report where and when this try ran (monitoring on); return the bare result."""
+        mon = record.mon
+        assert mon is not None
+        if type(result) is MonitoredRun:
+            mon.task_ran(record.id, record.fail_count, result[1])
+            return result[0]
+        info = getattr(exc, "parsl_run_info", None) if exc is not None else None
+        if isinstance(info, RunInfo):
+            mon.task_ran(record.id, record.fail_count, info)
+        return result
 
     def _join(self, record: TaskRecord, inner: Any) -> None:
         if isinstance(inner, concurrent.futures.Future):
@@ -533,6 +569,8 @@ class DataFlowKernel:
             return
         fu.set_exception(exc)
         next(self._failed)
+        if record.mon is not None:
+            record.mon.task_failed(record.id, exc)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
 
@@ -558,6 +596,10 @@ class DataFlowKernel:
             self._finish(r, exc=exc)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _pick_executor(self, sites: tuple[str, ...] | None) -> ParslExecutor:
+        choices = self._choices if sites is None else self._site_cache[sites]
+        return choices[0] if len(choices) == 1 else random.choice(choices)
 
     def _internal_executor(self) -> ParslExecutor:
         ex = self._internal

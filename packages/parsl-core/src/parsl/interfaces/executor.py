@@ -14,18 +14,25 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from .monitoring import Monitor
+    from .staging import Staging
 
 
 @dataclass(frozen=True)
 class ExecutorContext:
     """Everything an executor learns from the kernel, handed over once in
     :meth:`ParslExecutor.start`: the run id and the run directory (where it may keep its own
-    files under ``<run_dir>/<label>/``), plus settings shared by the workflow."""
+    files under ``<run_dir>/<label>/``), plus settings shared by the workflow, and the
+    workflow's :class:`~parsl.interfaces.Monitor` (None when monitoring is off), to which an
+    executor reports block and worker events."""
 
     run_id: str
     run_dir: str
     settings: Mapping[str, Any] = field(default_factory=dict)
+    monitor: Monitor | None = None
 
 
 class ParslExecutor(ABC):
@@ -39,13 +46,22 @@ class ParslExecutor(ABC):
     label: str = "executor"
     #: set by :meth:`start`; ``None`` before the executor is started
     context: ExecutorContext | None = None
+    #: staging providers for this executor's tasks, tried in order (upstream's
+    #: ``storage_access``); ``None``: the ``parsl.staging`` plugin named by each URL scheme
+    storage_access: Sequence[Staging] | None = None
+    #: where files staged for this executor's tasks land, as its workers see it (``None``:
+    #: the task's current directory)
+    working_dir: str | None = None
+    #: ``True`` when the workers do not share the submitting process's filesystem: staging
+    #: providers then move files inside each task, on the worker (an executor opts in)
+    stage_on_workers: bool = False
 
     def start(self, context: ExecutorContext) -> None:
         """Start the executor. Called once by the kernel before the first submit."""
         self.context = context
 
     @abstractmethod
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run ``func(*args, **kwargs)`` somewhere; return a future for its result."""
 
     @property

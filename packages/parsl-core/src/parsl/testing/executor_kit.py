@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from ..interfaces import ExecutorContext, ParslExecutor
+from ..data_provider.files import File
+from ..data_provider.transfer import InTask, TransferStaging
+from ..interfaces import ExecutorContext, ParslExecutor, Staging
 
 
 def _double(x: int) -> int:
@@ -27,8 +29,28 @@ def _boom(msg: str) -> None:
     raise ValueError(msg)
 
 
+def _echo_keywords(**kwargs: Any) -> dict[str, Any]:
+    return kwargs
+
+
 def _pid() -> int:
     return os.getpid()
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+class _CopyStaging(TransferStaging):
+    """``kitcopy:///abs/path`` files: copied from that path (the worker must see it)."""
+
+    schemes = ("kitcopy",)
+
+    def fetch(self, file: File, local_path: str) -> None:
+        import shutil
+
+        shutil.copy(file.path, local_path)
 
 
 class ExecutorConformance:
@@ -61,6 +83,10 @@ class ExecutorConformance:
     def test_keyword_arguments(self, executor: ParslExecutor) -> None:
         assert executor.submit(_double, x=5).result(timeout=self.timeout) == 10
 
+    def test_keywords_named_like_submits_own_parameters(self, executor: ParslExecutor) -> None:
+        kwargs = {"func": 1, "fn": 2, "args": 3, "kwargs": 4, "self": 5}
+        assert executor.submit(_echo_keywords, **kwargs).result(timeout=self.timeout) == kwargs
+
     def test_exception_propagates(self, executor: ParslExecutor) -> None:
         fut = executor.submit(_boom, "bad input")
         exc = fut.exception(timeout=self.timeout)
@@ -81,6 +107,16 @@ class ExecutorConformance:
         assert ex.submit(_double, 1).result(timeout=self.timeout) == 2
         ex.shutdown()
         ex.shutdown()
+
+    def test_staging_runs_inside_a_task(self, executor: ParslExecutor, tmp_path: Path) -> None:
+        """What an executor with ``stage_on_workers`` gets: a task function wrapped by a
+        staging provider, which fetches the input on the worker before the task runs."""
+        assert executor.storage_access is None or all(isinstance(p, Staging) for p in executor.storage_access)
+        assert isinstance(executor.stage_on_workers, bool)
+        src, dest = tmp_path / "src.txt", tmp_path / "staged" / "copy.txt"
+        src.write_text("staged on the worker\n")
+        task = InTask(_CopyStaging(), "in", File(f"kitcopy://{src}"), str(dest), _read)
+        assert executor.submit(task, str(dest)).result(timeout=self.timeout) == "staged on the worker\n"
 
     def test_scaling_flag_is_bool(self, executor: ParslExecutor) -> None:
         assert isinstance(executor.scaling_enabled, bool)
