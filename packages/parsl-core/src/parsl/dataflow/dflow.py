@@ -47,7 +47,7 @@ from . import loader
 from .dependencies import failed_parents, resolve, scan
 from .error import KernelClosed
 from .futures import AppFuture
-from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log, stop_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -615,29 +615,12 @@ class DataFlowKernel:
         return ex
 
     def _atexit(self) -> None:
-        from ..app.bash import kill_running
+        from .exit_policy import exit_without_cleanup
 
-        if self.closed:
-            return
-        terminating = _signals.terminating
-        logger.warning(
-            "cleanup() was not called; cleaning up at exit (%s)",
-            "terminated by a signal: pending tasks are failed, running commands killed" if terminating else "waiting for outstanding tasks",
-        )
-        try:
-            if terminating:
-                killed = kill_running()
-                if killed:
-                    logger.warning("killed %d running bash app command(s)", killed)
-            self.cleanup(wait=not terminating)
-        except BaseException:
-            logger.exception("cleanup at exit failed")
-        finally:
-            kill_running()
+        exit_without_cleanup(self)
 
     def _stop_logging(self) -> None:
         h = self._log_handler
         if h is not None:
-            logging.getLogger("parsl").removeHandler(h)
-            h.close()
+            stop_run_log(h)
             self._log_handler = None

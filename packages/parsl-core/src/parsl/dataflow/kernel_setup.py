@@ -62,17 +62,29 @@ def default_memoizer(cfg: Config) -> Memoizer:
     return memoizer_from_config(cfg)
 
 
+#: loggers whose INFO lines go to parsl.log: the kernel's and the plugin distributions'
+#: (block submitted/released, engine lost, scaling decisions); names only, nothing imported
+RUN_LOGGERS = ("parsl", "parsl_executors", "libsubmit", "parsl_data", "parsl_containers")
+
+
 def start_run_log(run_dir: str) -> logging.Handler:
     from ..log_utils import COMPACT_FORMAT
 
     handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
-    parsl_logger = logging.getLogger("parsl")
-    if parsl_logger.getEffectiveLevel() > logging.INFO:
-        parsl_logger.setLevel(logging.INFO)
-    parsl_logger.addHandler(handler)
+    for name in RUN_LOGGERS:
+        log = logging.getLogger(name)
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
+        log.addHandler(handler)
     return handler
+
+
+def stop_run_log(handler: logging.Handler) -> None:
+    for name in RUN_LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
 
 
 def start_monitor(setting: bool | Monitor, run_id: str, run_dir: str) -> Monitor | None:
