@@ -53,8 +53,20 @@ def test_opt_in_sends_start_and_end_anonymised(listener, monkeypatch):
     msgs = received(listener)
     assert [m["event"] for m in msgs] == ["start", "end"]
     assert msgs[1]["tasks"] == 2 and msgs[1]["failed"] == 1 and msgs[0]["sites"] == 1
+    import getpass
+    import hashlib
+    import os
+    import sys
+
+    from parsl.usage_tracking import FIELDS
+
+    assert set(msgs[0]) == FIELDS - {"tasks", "failed"} and set(msgs[1]) == FIELDS
+    assert msgs[0]["run"] == msgs[1]["run"]
+    # nothing derived from the user, the host or the script's path, hashed or not
     blob = json.dumps(msgs)
-    assert socket.gethostname() not in blob and len(msgs[0]["uid"]) == 64
+    host, user, script = socket.gethostname(), getpass.getuser(), os.path.abspath(sys.argv[0])
+    for text in (host, user, script, f"{user}@{host}"):
+        assert text not in blob and hashlib.sha256(text.encode()).hexdigest() not in blob
 
 
 def test_env_false_always_wins(listener, monkeypatch):

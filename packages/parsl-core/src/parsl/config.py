@@ -35,6 +35,11 @@ def _default_executors() -> tuple[ParslExecutor, ...]:
     return (ThreadPoolExecutor(max_workers=4),)
 
 
+#: sane upper bounds: larger values are typos (10**30 retries) or overflow timers
+MAX_RETRIES = 10_000
+MAX_CHECKPOINT_PERIOD = 365 * 24 * 3600
+
+
 @dataclass
 class Config:
     """Everything a DataFlowKernel needs to know.
@@ -80,6 +85,10 @@ class Config:
             Off by default, and free when off.
         controller: the 0.5.0 ``controller`` block, for executors that use one (ipp).
         site_data: per-site ``data`` blocks of a 0.5.0 config (working_dir, globus).
+        exit_wait: seconds a script that ends without ``cleanup()`` waits for outstanding
+            tasks at exit (default 30); then waiting tasks are failed, running bash
+            commands killed and the executors stopped without waiting, with a note on
+            stderr. A SIGINT or SIGTERM skips the wait.
     """
 
     executors: Sequence[ParslExecutor] = field(default_factory=_default_executors)
@@ -106,6 +115,7 @@ class Config:
     max_idletime: float = 120.0
     garbage_collect: bool = True
     project_name: str | None = None
+    exit_wait: float = 30.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -126,6 +136,8 @@ class Config:
         for i, ex in enumerate(executors):
             if not isinstance(ex, ParslExecutor):
                 raise ConfigurationError(f"{ex!r} is not a ParslExecutor", f"executors[{i}]")
+            if not isinstance(ex.label, str) or not ex.label.strip():
+                raise ConfigurationError(f"must be a non-empty name (apps refer to executors by it), got {ex.label!r}", f"executors[{i}].label")
             if ex.label in labels:
                 raise ConfigurationError(f"duplicate executor label {ex.label!r}; labels must be unique", f"executors[{i}].label")
             labels.add(ex.label)
@@ -134,19 +146,25 @@ class Config:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(f"must be True or False, got {getattr(self, name)!r}", name)
         self._validate_modern()
-        if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
-            raise ConfigurationError(f"must be a non-negative integer, got {self.retries!r}", "retries")
+        if not isinstance(self.retries, int) or isinstance(self.retries, bool) or not 0 <= self.retries <= MAX_RETRIES:
+            raise ConfigurationError(f"must be an integer from 0 to {MAX_RETRIES}, got {self.retries!r}", "retries")
+        if isinstance(self.exit_wait, bool) or not isinstance(self.exit_wait, (int, float)) or not 0 <= self.exit_wait <= 86400:
+            raise ConfigurationError(f"must be a number of seconds from 0 to 86400, got {self.exit_wait!r}", "exit_wait")
         if self.checkpoint_mode not in CHECKPOINT_MODES:
             raise ConfigurationError(
                 f"must be one of {', '.join(repr(m) for m in CHECKPOINT_MODES)}; got {self.checkpoint_mode!r}", "checkpoint_mode"
             )
         if self.checkpoint_period is not None:
+            if not isinstance(self.checkpoint_period, str):
+                raise ConfigurationError(
+                    f'must be an "HH:MM:SS" string, got {type(self.checkpoint_period).__name__} {self.checkpoint_period!r}', "checkpoint_period"
+                )
             try:
                 seconds = parse_walltime(self.checkpoint_period)
             except ConfigurationError as e:
                 raise ConfigurationError(e.message, "checkpoint_period") from None
-            if seconds <= 0:
-                raise ConfigurationError("must be longer than 00:00:00", "checkpoint_period")
+            if not 0 < seconds <= MAX_CHECKPOINT_PERIOD:
+                raise ConfigurationError(f"must be longer than 00:00:00 and at most 8760:00:00 (a year), got {self.checkpoint_period!r}", "checkpoint_period")
         if self.checkpoint_mode == "periodic" and self.checkpoint_period is None:
             object.__setattr__(self, "checkpoint_period", "00:30:00")
         files = self.checkpoint_files

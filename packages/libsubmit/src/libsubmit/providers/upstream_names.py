@@ -88,9 +88,9 @@ class LocalProvider(Local):
             **kwargs,
         )
 
-    def script_text(self, cmd_string: str) -> str:
+    def script_text(self, cmd_string: str, env: Mapping[str, str] | None = None) -> str:
         setup = self.worker_init.rstrip("\n") + "\n" if self.worker_init.strip() else ""
-        return "#!/bin/bash\n" + setup + self.launch_command(cmd_string)
+        return "#!/bin/bash\n" + setup + self.launch_command(cmd_string, env)
 
 
 class _Upstream:

@@ -720,25 +720,9 @@ class DataFlowKernel:
         return ex
 
     def _atexit(self) -> None:
-        from ..app.bash import kill_running
+        from .exit_policy import exit_without_cleanup
 
-        if self.closed:
-            return
-        terminating = _signals.terminating
-        logger.warning(
-            "cleanup() was not called; cleaning up at exit (%s)",
-            "terminated by a signal: pending tasks are failed, running commands killed" if terminating else "waiting for outstanding tasks",
-        )
-        try:
-            if terminating:
-                killed = kill_running()
-                if killed:
-                    logger.warning("killed %d running bash app command(s)", killed)
-            self.cleanup(wait=not terminating)
-        except BaseException:
-            logger.exception("cleanup at exit failed")
-        finally:
-            kill_running()
+        exit_without_cleanup(self)
 
     def _stop_logging(self) -> None:
         detach = self._log_detach

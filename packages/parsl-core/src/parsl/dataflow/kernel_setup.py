@@ -67,6 +67,11 @@ def default_memoizer(cfg: Config) -> Memoizer:
     return memoizer_from_config(cfg)
 
 
+#: loggers whose INFO lines go to parsl.log: the kernel's and the plugin distributions'
+#: (block submitted/released, engine lost, scaling decisions); names only, nothing imported
+RUN_LOGGERS = ("parsl", "parsl_executors", "libsubmit", "parsl_data", "parsl_containers")
+
+
 def start_run_log(run_dir: str, setting: bool | LogConfig = True) -> Callable[[], None] | None:
     """Set up the run's log as ``Config.initialize_logging`` asks; return the function that
     detaches it (None when logging is off)."""
@@ -79,16 +84,22 @@ def start_run_log(run_dir: str, setting: bool | LogConfig = True) -> Callable[[]
     handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
-    parsl_logger = logging.getLogger("parsl")
-    if parsl_logger.getEffectiveLevel() > logging.INFO:
-        parsl_logger.setLevel(logging.INFO)
-    parsl_logger.addHandler(handler)
+    for name in RUN_LOGGERS:
+        log = logging.getLogger(name)
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
+        log.addHandler(handler)
 
     def detach() -> None:
-        parsl_logger.removeHandler(handler)
-        handler.close()
+        stop_run_log(handler)
 
     return detach
+
+
+def stop_run_log(handler: logging.Handler) -> None:
+    for name in RUN_LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
 
 
 def start_monitor(setting: bool | Monitor, run_id: str, run_dir: str) -> Monitor | None:

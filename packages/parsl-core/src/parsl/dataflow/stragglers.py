@@ -2,7 +2,8 @@
 
 ::
 
-    cleanup() ──▶ wait_bounded(kernel)
+    cleanup() ──▶ wait_bounded(kernel)          (interpreter exit: the same, for at most
+                                                 Config.exit_wait seconds)
                   loop: outstanding tasks?  none ──▶ return
                         some launched/running, or the set changed ──▶ keep waiting (unbounded:
                             a running task is real work)
@@ -59,17 +60,22 @@ def foreign_wait(record: TaskRecord, dfk: DataFlowKernel) -> Future[Any] | None:
     return None
 
 
-def wait_bounded(dfk: DataFlowKernel) -> None:
-    """Wait for every task of ``dfk``; fail the ones blocked on foreign futures once nothing
-    else has happened for ``dfk.straggler_grace`` seconds."""
+def wait_bounded(dfk: DataFlowKernel, timeout: float | None = None) -> int:
+    """Wait for every task of ``dfk`` (at most ``timeout`` seconds); fail the ones blocked on
+    foreign futures once nothing else has happened for ``dfk.straggler_grace`` seconds.
+    Return how many tasks are still outstanding (0 unless the timeout ended the wait)."""
+    dfk._closing = True
     start = last_report = quiet_since = time.monotonic()
+    deadline = None if timeout is None else start + timeout
     last_ids: frozenset[int] = frozenset()
     while True:
         dfk._idle.clear()
         records = list(dfk._tasks.values())
         if not records:
-            return
+            return 0
         now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            return len(records)
         ids = frozenset(r.id for r in records)
         if ids != last_ids or any(r.state not in _WAITING for r in records):
             quiet_since, last_ids = now, ids
@@ -80,7 +86,8 @@ def wait_bounded(dfk: DataFlowKernel) -> None:
         if now - last_report >= _REPORT_EVERY:
             logger.info("cleanup: waiting for %d outstanding tasks (%.0f s so far)", len(records), now - start)
             last_report = now
-        dfk._idle.wait(min(_POLL, dfk.straggler_grace))
+        pause = min(_POLL, dfk.straggler_grace)
+        dfk._idle.wait(pause if deadline is None else max(0.0, min(pause, deadline - now)))
 
 
 def claim_stragglers(dfk: DataFlowKernel, waited: float) -> list[tuple[TaskRecord, UnfinishableTask]]:

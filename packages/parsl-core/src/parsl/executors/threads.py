@@ -64,8 +64,8 @@ class ThreadPoolExecutor(ParslExecutor):
             label = config.get("site", label)
         if kwargs:
             raise TypeError(f"ThreadPoolExecutor got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or not 1 <= max_workers <= 10_000:
+            raise ValueError(f"max_workers must be an integer from 1 to 10000, got {max_workers!r}")
         self.max_workers = max_workers
         self.thread_name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_ids)}"
         self.label = label
