@@ -55,7 +55,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     },
     ("staging", "globus"): "parsl-data[globus]",
     **{("staging", n): "parsl-data" for n in ("http", "https", "ftp")},
-    **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity")},
+    **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity", "apptainer")},
 }
 
 # module names whose distribution is not spelled like the module
@@ -150,6 +150,7 @@ def _expected_types(kind: str) -> tuple[type, ...] | None:
         "provider": (interfaces.ExecutionProvider,),
         "channel": (interfaces.Channel,),
         "staging": (interfaces.Staging,),
+        "container": (interfaces.ContainerEngine,),
     }.get(kind)
 
 

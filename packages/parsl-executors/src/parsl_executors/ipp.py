@@ -35,11 +35,12 @@ from parsl import plugins
 from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor
+from parsl.interfaces import BlockShape, ContainerEngine, ExecutionProvider, ExecutorContext, ParslExecutor, container_from_spec
 from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
 from .ipp_controller import Controller
+from .worker_containers import container_launch, remove_containers, remove_orphans
 from .ipp_records import EngineInfo, _Block, site_options
 from .ipp_worker import identity, run_task
 from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
@@ -75,8 +76,13 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         label: the site name apps refer to.
         shape: block shape and bounds (``taskBlocks`` engines per block, min/init/max
             blocks, parallelism); default: the provider's ``shape``.
-        container_image: run each engine in this docker image (host network, the engine and
-            run directories mounted; the image needs ``parsl-executors[ipp]``).
+        container: run each engine in a container: a :class:`~parsl.interfaces.ContainerEngine`
+            or a 0.5.0 ``container`` dict (``{"type": "docker"|"podman"|"singularity",
+            "image": ...}``; needs ``parsl-containers``). Host network; the engine, run and
+            script directories are mounted; the image needs ``parsl-executors[ipp]``.
+        container_image: short for ``container={"type": "docker", "image": ...}``.
+        max_block_failures: blocks in a row that may end before any engine connected; then
+            no more are started and waiting tasks fail with ``ScalingFailed`` (default 3).
         engine_command: how to start an engine on the node (default: this interpreter's
             ``-m ipyparallel.engine``).
         max_idletime: idle seconds before blocks are released down to ``min_blocks``.
@@ -100,6 +106,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         label: str = "ipp",
         shape: BlockShape | None = None,
         container_image: str | None = None,
+        container: ContainerEngine | Mapping[str, Any] | None = None,
+        max_block_failures: int = 3,
         engine_command: str | None = None,
         max_idletime: float = 2.0,
         strategy_interval: float = 1.0,
@@ -116,21 +124,23 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 from parsl.interfaces import site_from_dict
 
                 shape = site_from_dict(dict(config), "site").block.shape
-            container = execution.get("container") or {}
-            container_image = container_image or container.get("image")
+            container = container or container_from_spec(execution.get("container"), "execution.container")
         self.label = label
         self.execution_provider = execution_provider
         self.reuse_controller = reuse_controller
         self.engine_json_file = engine_json_file
         self.engine_dir = engine_dir
-        self.container_image = container_image
+        if container is None and container_image:
+            container = {"type": "docker", "image": container_image}
+        self.container = container_from_spec(container, "container")
+        self.container_image = self.container.image if self.container is not None else None
         # in a container this interpreter's path means nothing: use the image's python3
         self.engine_command = engine_command or (
-            "python3 -m ipyparallel.engine" if container_image else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
+            "python3 -m ipyparallel.engine" if self.container else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
         )
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
-        self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
+        self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime, max_block_failures=max_block_failures)
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control
@@ -185,7 +195,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             controller=dict(controller) if controller else None,
             label=site.name,
             shape=site.block.shape,
-            container_image=(site.container or {}).get("image"),
+            container=container_from_spec(site.container, f"{site.path}.execution.container"),
             **site_options(site),
         )
 
@@ -216,6 +226,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self._client = ipp.Client(self.controller.client_file, timeout=30)
             self._view = self._client.load_balanced_view()
             if self.execution_provider is not None:
+                remove_orphans(self.container)  # left by earlier drivers that were killed
                 self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
                 if self._policy.init_blocks:
                     self.scale_out(self._policy.init_blocks)
@@ -246,8 +257,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         )
         inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
         if container_image:
-            mounts = " ".join(f"-v {shlex.quote(d)}:{shlex.quote(d)}" for d in dict.fromkeys([engine_dir, os.path.dirname(files)]))
-            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK {mounts} {shlex.quote(container_image)} {inner}"
+            # the engine command inside a container: the executor knows no engine's CLI
+            engine = self.container if self.container is not None and self.container.image == container_image else container_from_spec({"type": "docker", "image": container_image})
+            assert engine is not None
+            run_id = self.context.run_id if self.context is not None else "none"
+            run_dir = self.context.run_dir if self.context is not None else os.path.dirname(files)
+            inner = engine.wrap(container_launch(inner, engine_dir, run_dir, run_id, self.label, "PARSL_IPP_BLOCK"))
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
@@ -378,14 +393,22 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             return 0
         with self._lock:
             blocks = list(self._blocks.values())
+        ended = []
         if blocks:
             states = provider.status([b.job_id for b in blocks])
             with self._lock:
                 for b, st in zip(blocks, states, strict=True):
                     b.state = st
-                    if st.terminal:
+                    if st.terminal and self._blocks.pop(b.block_id, None) is not None:
                         logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
-                        self._blocks.pop(b.block_id, None)
+                        ended.append(b)
+        for b in ended:
+            with self._elock:
+                connected = any(e.block == b.block_id for e in (*self.engines.values(), *self._lost.values()))
+            tail = "" if connected else provider.stderr_tail(b.job_id)
+            err = self.block_failures.ended(b.block_id, b.job_id, b.state, connected, tail)
+            if err is not None:
+                self.fail_waiting(err)
         with self._lock:
             return len(self._blocks)
 
@@ -401,7 +424,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         size = tasks if isinstance(tasks, int) else self._policy.tasks_per_block
         for _ in range(blocks):
             bid = str(next(self._block_ids))
-            cmd = f"PARSL_IPP_BLOCK={bid} {self.launch_cmd}"
+            cmd = f"export PARSL_IPP_BLOCK={bid}; {self.launch_cmd}"
             try:
                 job_id = provider.submit(cmd, size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
@@ -414,6 +437,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
             new.append(bid)
         return new
+
+    def fail_waiting(self, err: BaseException) -> None:
+        """Block starts are capped: fail the tasks no engine can run (see ``_fail_stranded``)."""
+        self._fail_stranded(err)
 
     def _fail_stranded(self, err: BaseException) -> None:
         """With no block held and no engine connected, waiting tasks can never run: fail them
@@ -467,6 +494,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 logger.debug("asking engines %s to stop failed: %s", engines, e)
         provider.cancel([b.job_id for b in victims])
+        for bid in sorted(ids):
+            remove_containers(self.container, self.context, self.label, bid)
         logger.info("executor %s: released blocks %s", self.label, ", ".join(sorted(ids)))
         return [b.block_id for b in victims]
 
@@ -476,6 +505,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if self._shutdown:
             return
         self._probe_engines()
+        tripped = self.block_failures.tripped
+        if tripped is not None:
+            self._fail_stranded(tripped)  # also tasks submitted after the cap was reached
         if self.strategy is not None and self.scaling_enabled:
             self.strategy.strategize(kind)
 
@@ -510,6 +542,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         with self._elock:
             self._probing.discard(eid)
             self.engines[eid] = info
+        if block:
+            self.block_failures.worker_connected()
 
     def _engine_uuid(self, eid: int) -> str | None:
         client = self._client
@@ -579,6 +613,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 self.execution_provider.cancel([b.job_id for b in blocks])
             except Exception:
                 logger.exception("executor %s: cancelling blocks failed", self.label)
+        remove_containers(self.container, self.context, self.label)
         if client is not None:
             try:
                 client.close(linger=0)

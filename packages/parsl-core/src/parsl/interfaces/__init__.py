@@ -4,6 +4,7 @@ Plugin distributions (``parsl_executors``, ``libsubmit``, ``parsl_data``, ``pars
 import from here and from nothing else in ``parsl`` that is not documented as public.
 """
 from .channel import Channel
+from .container import ContainerEngine, Mount, WorkerLaunch, container_from_spec, run_labels
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
@@ -15,15 +16,20 @@ __all__ = [
     "BlockShape",
     "BlockSpec",
     "Channel",
+    "ContainerEngine",
     "ExecutionProvider",
     "ExecutorContext",
     "JobState",
     "Launcher",
     "Memoizer",
+    "Mount",
     "ParslExecutor",
     "SiteSpec",
     "Staging",
+    "WorkerLaunch",
+    "container_from_spec",
     "parse_walltime",
     "reject_unknown_keys",
+    "run_labels",
     "site_from_dict",
 ]
