@@ -170,8 +170,9 @@ def site_from_dict(raw: Any, path: str) -> SiteSpec:
 
 
 def _threads_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslExecutor:
-    from .executors.threads import ThreadPoolExecutor
+    from .executors.threads import ThreadPoolExecutor, refuse_container
 
+    refuse_container(site.container, f"{site.path}.execution.container")
     options = site.execution.get("options") or {}
     max_threads = options.get("maxThreads", site.execution.get("maxThreads", 2))
     prefix = options.get("threadNamePrefix", site.execution.get("threadNamePrefix", ""))

@@ -49,6 +49,7 @@ from .error import KernelClosed
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
 from .rundir import make_rundir
+from .shutdown import shutdown_executors
 from .states import Event, States
 from .taskrecord import TaskRecord
 
@@ -84,6 +85,9 @@ class DataFlowKernel:
         checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
         data_manager (DataManager): User created DataManager
     """
+
+    #: seconds :meth:`cleanup` gives the executors, together, to shut down
+    executor_shutdown_timeout: float = 30.0
 
     def __init__(
         self,
@@ -311,7 +315,12 @@ class DataFlowKernel:
     def cleanup(self, wait: bool = True) -> None:
         """DataFlowKernel cleanup: wait for outstanding tasks (or, with ``wait=False``, fail
         those not yet running), write the final checkpoint, shut every executor down and stop
-        the run log. Idempotent; also runs at interpreter exit."""
+        the run log. Idempotent; also runs at interpreter exit.
+
+        Executors shut down in parallel, bounded by :attr:`executor_shutdown_timeout` seconds
+        in total (default 30): past it, cleanup returns and names the executors still busy.
+        Tasks whose workers can never start fail (executors cap failed block starts), so
+        ``wait=True`` waits only for tasks that are running or can run."""
         with self._cleanup_lock:
             if self.closed:
                 return
@@ -325,11 +334,7 @@ class DataFlowKernel:
             self.memoizer.close()
         except Exception:
             logger.exception("closing the memoizer failed")
-        for ex in list(self.executors.values()) + ([self._internal] if self._internal else []):
-            try:
-                ex.shutdown()
-            except Exception:
-                logger.exception("shutting down executor %s failed", ex.label)
+        shutdown_executors([*self.executors.values(), *([self._internal] if self._internal else [])], self.executor_shutdown_timeout)
         if self._data_manager is not None:
             self._data_manager.shutdown()
         failed = peek_count(self._failed)

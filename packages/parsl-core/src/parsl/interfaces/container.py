@@ -202,6 +202,8 @@ def container_from_spec(spec: Mapping[str, Any] | ContainerEngine | None, where:
         raise ConfigurationError(str(e), f"{where}.type") from e
     if not (isinstance(cls, type) and issubclass(cls, ContainerEngine)):
         raise ConfigurationError(f"the {kind!r} container plugin is not a ContainerEngine", f"{where}.type")
+    if "image" not in options:
+        raise ConfigurationError("must name a container image (the site's workers run in it)", f"{where}.image")
     try:
         engine: ContainerEngine = cls(**options)
     except TypeError as e:
