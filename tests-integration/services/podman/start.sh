@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private rootful Podman for the container tests: runc (crun refuses this kernel's hybrid
-# cgroups), vfs storage and run state under /var/tmp/parsl-podman, cgroupfs, file events, no
+# cgroups), overlay storage and run state under /var/tmp/parsl-podman, cgroupfs, file events, no
 # network by default, default ulimits capped at the hard limits this sandbox allows. Nothing
 # listens: podman is daemonless. The base image localhost/parsl-ci/worker-base is imported from
 # the cached root file system of ../container-rootfs/build.sh: no registry pull.
@@ -17,11 +17,11 @@ if [ -n "$missing" ]; then
   [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; }
   apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
 fi
-mkdir -p "$STATE"/{storage,run,tmp}
+mkdir -p "$STATE"/{storage-overlay,run,tmp}
 cat > "$STATE/storage.conf" <<CONF
 [storage]
-driver = "vfs"
-graphroot = "$STATE/storage"
+driver = "overlay"
+graphroot = "$STATE/storage-overlay"
 runroot = "$STATE/run"
 CONF
 cat > "$STATE/containers.conf" <<CONF
