@@ -136,7 +136,7 @@ class DaemonEngine(ContainerEngine):
         ids = sorted(set((out or "").split()))
         if not ids:
             return []
-        fmt = "{{.Id}} {{index .Config.Labels \"%s\"}}" % DRIVER_LABEL
+        fmt = "{{.Id}} {{index .Config.Labels " + f'"{DRIVER_LABEL}"' + "}}"
         listing = self._cli(["inspect", "--format", fmt, *ids], deadline - time.monotonic()) or ""
         orphans = [cid for cid, _, token in (line.partition(" ") for line in listing.splitlines()) if token and driver_gone(token.strip())]
         removed = self._remove_ids(orphans, deadline)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import re
 import shlex
 import sys
 import threading
@@ -40,14 +39,13 @@ from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
 from .ipp_controller import Controller
-from .worker_containers import container_launch, remove_containers, remove_orphans
-from .ipp_records import EngineInfo, _Block, site_options
+from .ipp_records import EngineInfo, _Block, engine_lost, site_options
 from .ipp_worker import identity, run_task
 from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
+from .worker_containers import container_launch, remove_containers, remove_orphans
 
 logger = logging.getLogger(__name__)
 
-_ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
 
 
@@ -339,25 +337,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             fut.set_exception(err)
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
-        ename = getattr(exc, "ename", "")
-        if isinstance(exc, self._error_types) or ename == "EngineError":
-            meta = getattr(ar, "metadata", None) or {}
-            eid = meta.get("engine_id")
-            info = self.engines.get(eid) if eid is not None else None
-            uuid = info.uuid if info else None
-            if info is None:
-                # a task lost with its engine carries only the engine's uuid, in the message
-                m = _ENGINE_UUID.search(str(exc))
-                uuid = meta.get("engine_uuid") or (m.group(1) if m else None)
-                with self._elock:
-                    known = [*self.engines.values(), *self._lost.values()]
-                info = next((i for i in known if uuid and i.uuid == uuid), None)
-                if info is not None:
-                    eid = info.engine_id
-            lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
-            lost.uuid = info.uuid if info else uuid
-            lost.__cause__ = exc
-            return lost
+        if isinstance(exc, self._error_types) or getattr(exc, "ename", "") == "EngineError":
+            with self._elock:
+                known = [*self.engines.values(), *self._lost.values()]
+            return engine_lost(exc, getattr(ar, "metadata", None) or {}, known)
         return exc
 
     @property

@@ -26,16 +26,17 @@ logger = logging.getLogger(__name__)
 REMOVE_TIMEOUT = 30.0
 
 
-def container_launch(command: str, workdir: str, run_dir: str, run_id: str, label: str, block_env: str) -> WorkerLaunch:
+def container_launch(command: str, workdir: str, run_dir: str, run_id: str, label: str, block_env: str, pass_env: tuple[str, ...] = ()) -> WorkerLaunch:
     """The :class:`WorkerLaunch` of a worker that runs ``command`` in ``workdir`` and writes
     under ``run_dir``; the script's own directory is importable inside, and ``block_env``
-    (set by the block) is passed in and labels the container."""
+    (set by the block) is passed in and labels the container, as are the ``pass_env``
+    variables (a key, for instance: their values never appear on a command line)."""
     code = code_dir()
     return WorkerLaunch(
         command=command,
         workdir=os.path.abspath(workdir),
         mounts=(Mount(os.path.abspath(run_dir)),),
-        pass_env=(block_env,),
+        pass_env=(block_env, *pass_env),
         labels=run_labels(run_id, label),
         python_path=(code,) if code else (),
         block_env=block_env,

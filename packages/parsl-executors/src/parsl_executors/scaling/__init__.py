@@ -1,6 +1,6 @@
 """Block scaling: the pure decision, the strategy that applies it, and its triggers."""
-from .failures import BlockFailures
 from .decision import Decision, ScalingPolicy, decide, target_blocks
+from .failures import BlockFailures
 from .flow_control import FlowControl, FlowNoControl, Timer
 from .strategy import BlockScalable, Strategy
 
