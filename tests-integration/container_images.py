@@ -85,6 +85,7 @@ def build_images(engine: str) -> str:
         cli(engine, "build", "-q", "--build-arg", f"BASE={BASE[engine]}", "-t", WORKER_TAG, str(ctx), timeout=300)
         for app in ("app1", "app2"):
             cli(engine, "build", "-q", "--build-arg", f"BASE={WORKER_TAG}", "-t", f"{app}_v0.1", str(ROOT / "examples/docker" / app), timeout=300)
+        cli(engine, "image", "prune", "-f", timeout=120)  # the previous sessions' layers
         _built[engine] = WORKER_TAG
     return WORKER_TAG  # type: ignore[no-any-return]
 

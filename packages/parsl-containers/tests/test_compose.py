@@ -109,7 +109,9 @@ def test_plugins_registered_and_built_from_the_050_dict() -> None:
         ({"type": "docker", "image": " "}, r"container\.image"),
         ({"image": "x"}, r"sites\[0\]\.execution\.container\.type: missing"),
         ({"type": "docker", "image": "x", "pull": "sometimes"}, r"container\.pull: must be one of never, missing, always"),
-        ({"type": "docker", "image": "x", "gpus": 2}, r"sites\[0\]\.execution\.container: the 'docker' container engine does not accept"),
+        ({"type": "docker", "image": "x", "gpus": 2}, r"sites\[0\]\.execution\.container\.gpus: unknown key 'gpus' for the 'docker' container engine"),
+        ({"type": "docker", "image": "x", "run_arg": ["--gpus"]}, r"container\.run_arg: .*did you mean 'run_args'"),
+        ({"type": "singularity", "image": "x", "pull": "never"}, r"container\.pull: unknown key 'pull' for the 'singularity'"),
         ("docker:x", r"expected a dict"),
     ],
 )

@@ -126,6 +126,12 @@ def test_container_type_is_checked_when_the_site_is_read() -> None:
     raw = {"site": "S", "execution": {"executor": "ipp", "provider": None, "container": {"type": "singularty", "image": "a.sif"}}}
     with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.container\.type.*did you mean 'singularity'"):
         IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    raw["execution"]["container"] = {"type": "podman", "image": "app1_v0.1", "pull": "missing", "run_args": ["--cpus", "1"]}
+    ex = IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    assert (type(ex.container).__name__, ex.container.pull, ex.container.run_args) == ("Podman", "missing", ("--cpus", "1"))
+    raw["execution"]["container"] = {"type": "podman", "image": "app1_v0.1", "pul": "missing"}
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.container\.pul: .*did you mean 'pull'"):
+        IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
 
 
 def test_executor_options_from_the_site() -> None:

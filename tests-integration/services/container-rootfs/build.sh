@@ -5,20 +5,27 @@
 # the package index. The project's own code is NOT baked in: the tests build its wheels in the
 # run and layer them on top (tests-integration/container_images.py), so the image never runs
 # stale code. No container registry is contacted.
-# Usage: build.sh  -> prints the path of the cached tarball
+# Usage: build.sh  -> prints the path of the cached tarball (its name holds the cache key)
 #   PARSL_ROOTFS_CACHE   cache directory (default /var/tmp/parsl-ci-rootfs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 CACHE=${PARSL_ROOTFS_CACHE:-/var/tmp/parsl-ci-rootfs}
-TAR=$CACHE/bookworm-python3-ipp.tar
+# the cache key: the worker's declared dependencies (a change rebuilds the root file system)
+key=$(grep -h -E '^(dependencies|ipp) *=' "$repo/packages/parsl-core/pyproject.toml" "$repo/packages/parsl-executors/pyproject.toml" | sha256sum | cut -c1-12)
+TAR=$CACHE/bookworm-python3-ipp-$key.tar
 mkdir -p "$CACHE"
 # one builder at a time (docker and podman share the cache)
 exec 9>"$CACHE/.lock"
 flock 9
 if [ -s "$TAR" ]; then echo "$TAR"; exit 0; fi
 export DEBIAN_FRONTEND=noninteractive
-command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+need=""
+command -v debootstrap >/dev/null || need="$need debootstrap"
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need="$need python3-venv"
+if [ -n "$need" ]; then
+  apt-get install -y -qq --no-install-recommends $need >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq --no-install-recommends $need >/dev/null; }
+fi
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || { echo "container-rootfs: no Debian mirror in the host's apt sources" >&2; exit 1; }

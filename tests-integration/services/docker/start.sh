@@ -26,9 +26,10 @@ if ! { [ -s "$STATE/dockerd.pid" ] && kill -0 "$(cat "$STATE/dockerd.pid")" 2>/d
 fi
 for _ in $(seq 150); do "$docker" version >/dev/null 2>&1 && break; sleep 0.2; done
 "$docker" version --format 'dockerd {{.Server.Version}} (API {{.Server.APIVersion}})' || { tail -n 20 "$STATE/dockerd.log" >&2; exit 1; }
-if ! "$docker" image inspect parsl-ci/worker-base:latest >/dev/null 2>&1; then
-  tar=$(bash "$here/../container-rootfs/build.sh")
-  "$docker" import -c 'CMD ["/bin/bash"]' -c 'WORKDIR /root' "$tar" parsl-ci/worker-base:latest >/dev/null
+tar=$(bash "$here/../container-rootfs/build.sh")
+key=$(basename "$tar" .tar)
+if [ "$("$docker" image inspect --format '{{index .Config.Labels "org.parsl.rootfs"}}' parsl-ci/worker-base:latest 2>/dev/null)" != "$key" ]; then
+  "$docker" import -c 'CMD ["/bin/bash"]' -c 'WORKDIR /root' -c "LABEL org.parsl.rootfs=$key" "$tar" parsl-ci/worker-base:latest >/dev/null
 fi
 "$docker" run --rm --network none parsl-ci/worker-base:latest python3 -c 'import ipyparallel'
 echo "export DOCKER_HOST=$DOCKER_HOST" > "$STATE/env.sh"

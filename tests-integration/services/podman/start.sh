@@ -41,9 +41,10 @@ CONF
 echo "export CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf" > "$STATE/env.sh.tmp"
 mv "$STATE/env.sh.tmp" "$STATE/env.sh"
 . "$STATE/env.sh"
-if ! podman image exists localhost/parsl-ci/worker-base:latest; then
-  tar=$(bash "$here/../container-rootfs/build.sh")
-  podman import --change 'CMD ["/bin/bash"]' --change 'WORKDIR /root' "$tar" localhost/parsl-ci/worker-base:latest >/dev/null
+tar=$(bash "$here/../container-rootfs/build.sh")
+key=$(basename "$tar" .tar)
+if [ "$(podman image inspect --format '{{index .Config.Labels "org.parsl.rootfs"}}' localhost/parsl-ci/worker-base:latest 2>/dev/null)" != "$key" ]; then
+  podman import -q --change 'CMD ["/bin/bash"]' --change 'WORKDIR /root' --change "LABEL org.parsl.rootfs=$key" "$tar" localhost/parsl-ci/worker-base:latest >/dev/null
 fi
 podman run --rm --network none localhost/parsl-ci/worker-base:latest python3 -c 'import ipyparallel'
 echo "podman: ready in $(( $(date +%s) - began )) s"

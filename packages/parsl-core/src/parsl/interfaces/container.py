@@ -202,6 +202,13 @@ def container_from_spec(spec: Mapping[str, Any] | ContainerEngine | None, where:
         raise ConfigurationError(str(e), f"{where}.type") from e
     if not (isinstance(cls, type) and issubclass(cls, ContainerEngine)):
         raise ConfigurationError(f"the {kind!r} container plugin is not a ContainerEngine", f"{where}.type")
+    import inspect
+
+    from .site import reject_unknown_keys
+
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        reject_unknown_keys(options, ["type", *(n for n in params if n != "self")], where, owner=f"the {kind!r} container engine")
     if "image" not in options:
         raise ConfigurationError("must name a container image (the site's workers run in it)", f"{where}.image")
     try:
