@@ -23,7 +23,7 @@ from parsl.interfaces.container import BLOCK_LABEL, EXECUTOR_LABEL, RUN_LABEL, c
 logger = logging.getLogger(__name__)
 
 #: seconds one removal may take (each is a couple of engine CLI calls)
-REMOVE_TIMEOUT = 30.0
+REMOVE_TIMEOUT = 15.0
 
 
 def container_launch(command: str, workdir: str, run_dir: str, run_id: str, label: str, block_env: str, pass_env: tuple[str, ...] = ()) -> WorkerLaunch:
