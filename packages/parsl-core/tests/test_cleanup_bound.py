@@ -23,7 +23,7 @@ class StuckOnShutdown(ParslExecutor):
         self.release = threading.Event()
         self.shut = threading.Event()
 
-    def submit(self, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def submit(self, func, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         f: Future[object] = Future()
         f.set_result(func(*args, **kwargs))
         return f

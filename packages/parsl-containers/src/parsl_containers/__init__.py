@@ -6,9 +6,12 @@ through :class:`parsl.interfaces.ContainerEngine` (``container_from_spec({"type"
 """
 from __future__ import annotations
 
+from importlib import metadata as _metadata
 from typing import Any
 
 __all__ = ["Apptainer", "Docker", "Podman", "Singularity"]
+
+__version__ = _metadata.version("parsl-containers")
 
 _WHERE = {"Docker": "daemon", "Podman": "daemon", "Singularity": "singularity", "Apptainer": "singularity"}
 

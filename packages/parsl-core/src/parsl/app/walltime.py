@@ -99,7 +99,7 @@ class Watchdog:
 _watchdog = Watchdog()
 
 
-def call_with_walltime(func: Callable[..., Any], walltime: float, name: str, *args: Any, **kwargs: Any) -> Any:
+def call_with_walltime(func: Callable[..., Any], walltime: float, name: str, /, *args: Any, **kwargs: Any) -> Any:
     """Run ``func(*args, **kwargs)``; raise :class:`AppTimeout` if it outlives ``walltime``."""
     token = _watchdog.arm(walltime)
     try:

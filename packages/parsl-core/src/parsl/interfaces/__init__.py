@@ -8,6 +8,7 @@ from .container import ContainerEngine, Mount, WorkerLaunch, container_from_spec
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
+from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
 from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
@@ -22,8 +23,12 @@ __all__ = [
     "JobState",
     "Launcher",
     "Memoizer",
+    "Monitor",
+    "MonitoredCall",
+    "MonitoredRun",
     "Mount",
     "ParslExecutor",
+    "RunInfo",
     "SiteSpec",
     "Staging",
     "WorkerLaunch",
