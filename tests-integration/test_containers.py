@@ -100,18 +100,20 @@ def test_container_killed_mid_task_is_worker_loss_and_retried(docker: str, tmp_p
     assert "EngineLost" in log and "retry 1 of 1" in log
 
 
-@pytest.mark.parametrize("case", ["missing image", "stopped daemon"])
-def test_engine_failure_is_a_clear_error_within_30s(docker: str, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("engine_name", "case"), [("docker", "missing image"), ("podman", "missing image"), ("docker", "stopped daemon")])
+def test_engine_failure_is_a_clear_error_within_30s(engine_name: str, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The stopped daemon is a socket no daemon listens on (the shared daemon stays up for
-    the other tests); the docker client sees exactly what it sees when dockerd is stopped."""
+    the other tests); the docker client sees exactly what it sees when dockerd is stopped.
+    Podman has no daemon to stop."""
     from parsl import App, DataFlowKernel
     from parsl.executors.errors import ScalingFailed
 
-    image, expect = "parsl-ci/absent:1", "No such image"
+    engine = _ready(engine_name, monkeypatch)
+    image, expect = "parsl-ci/absent:1", {"docker": "No such image", "podman": "image not known"}[engine]
     if case == "stopped daemon":
         image, expect = images.WORKER_TAG, "Cannot connect to the Docker daemon"
         monkeypatch.setenv("DOCKER_HOST", "unix:///var/tmp/parsl-docker/stopped.sock")
-    dfk = DataFlowKernel(config={"sites": [_site("pool", docker, image)], "globals": {"lazyErrors": True}})
+    dfk = DataFlowKernel(config={"sites": [_site("pool", engine, image)], "globals": {"lazyErrors": True}})
 
     @App("python", dfk)
     def never() -> int:
