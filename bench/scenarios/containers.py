@@ -3,7 +3,8 @@
 
 Needs the engines of tests-integration/services/{docker,podman}/start.sh; the worker image is
 built from the checkout (tests-integration/container_images.py). An engine that is not set up
-gives no row (it is named on stderr). Target: at most twice the bare time (>= 0.5x). Run alone: ``python bench/scenarios/containers.py``.
+gives no row (it is named on stderr). Target: at most twice the bare time (>= 0.5x).
+Run alone: ``python bench/scenarios/containers.py``.
 """
 from __future__ import annotations
 
