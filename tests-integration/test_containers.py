@@ -140,7 +140,7 @@ DRIVER = textwrap.dedent(
     from parsl_executors.ipp import IPyParallelExecutor
 
     site = site_from_dict({"site": "pool", "auth": {"channel": None}, "execution": {"executor": "ipp",
-        "provider": "local", "container": {"type": "docker", "image": sys.argv[1]},
+        "provider": "local", "container": {"type": sys.argv[2], "image": sys.argv[1]},
         "block": {"initBlocks": 1, "maxBlocks": 1}}}, "sites[0]")
     ex = IPyParallelExecutor.from_site(site, {})
     ex.controller_misses = 100000  # the engine must not stop on its own when the controller goes
@@ -159,10 +159,11 @@ DRIVER = textwrap.dedent(
 )
 
 
-def test_containers_of_a_sigkilled_driver_are_removed_by_the_next_run(docker: str, tmp_path: pathlib.Path) -> None:
+def test_containers_of_a_sigkilled_driver_are_removed_by_the_next_run(engine: str, tmp_path: pathlib.Path) -> None:
+    docker = engine
     (tmp_path / "driver.py").write_text(DRIVER)
     before = set(images.ours(docker))
-    driver = subprocess.Popen([sys.executable, "driver.py", images.WORKER_TAG], cwd=tmp_path, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    driver = subprocess.Popen([sys.executable, "driver.py", images.WORKER_TAG, engine], cwd=tmp_path, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert driver.stdout is not None and driver.stdout.readline().strip() == "ready"
         left = set(images.ours(docker)) - before

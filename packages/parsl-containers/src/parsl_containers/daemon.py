@@ -48,6 +48,8 @@ class DaemonEngine(ContainerEngine):
     """
 
     executable_name: ClassVar[str] = "docker"
+    #: how to remove containers at once, running or not (the ids are appended)
+    remove_args: ClassVar[tuple[str, ...]] = ("rm", "-f")
 
     def __init__(
         self,
@@ -113,7 +115,7 @@ class DaemonEngine(ContainerEngine):
     def _remove_ids(self, ids: list[str], deadline: float) -> list[str]:
         if not ids:
             return []
-        out = self._cli(["rm", "-f", *ids], deadline - time.monotonic())
+        out = self._cli([*self.remove_args, *ids], deadline - time.monotonic())
         return ids if out is not None else []
 
     def remove(self, labels: Mapping[str, str], timeout: float = 30.0) -> list[str]:
@@ -168,3 +170,5 @@ class Podman(DaemonEngine):
 
     name: ClassVar[str] = "podman"
     executable_name: ClassVar[str] = "podman"
+    # podman's rm -f first sends SIGTERM and waits 10 s (a worker as PID 1 ignores it)
+    remove_args: ClassVar[tuple[str, ...]] = ("rm", "-f", "-t", "0")
