@@ -86,3 +86,34 @@ def test_ipp_engines_in_a_slurm_block() -> None:
     dfk.cleanup()
     assert wait_gone([*engines, controller], timeout=60) == []
     assert wait_until(lambda: job not in _squeue_jobs(""), 60), "the block's Slurm job is still queued"
+
+
+def test_refused_blocks_are_capped_and_fail_the_task_with_slurms_message(caplog: pytest.LogCaptureFixture) -> None:
+    """Slurm refuses every block (no such partition): each waiting task fails with Slurm's own
+    message, and after max_block_failures refusals sbatch is not called again, however many
+    tasks come."""
+    from parsl import App, DataFlowKernel
+    from parsl.executors.errors import ScalingFailed
+
+    site = {
+        "site": "Refused",
+        "auth": {"channel": "local"},
+        "execution": {
+            "executor": "ipp",
+            "provider": "slurm",
+            "options": {"strategy_interval": 0.2},
+            "block": {"initBlocks": 0, "minBlocks": 0, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "no-such-partition"}},
+        },
+    }
+    dfk = DataFlowKernel(config=config(site))
+
+    @App("python", dfk)
+    def never() -> int:
+        return 1
+
+    for _ in range(6):
+        with pytest.raises(ScalingFailed, match="Invalid partition name specified"):
+            never().result(timeout=30)
+    dfk.cleanup()
+    refused = [r for r in caplog.records if r.levelname == "WARNING" and "could not be submitted" in r.getMessage()]
+    assert len(refused) == 3 and "3 blocks in a row failed to start" in caplog.text

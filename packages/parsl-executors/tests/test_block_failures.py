@@ -25,7 +25,7 @@ def test_cap_trips_after_limit_consecutive_failures(caplog: pytest.LogCaptureFix
     err = f.ended("2", "j2", JobState.COMPLETED, False, "Error: No such image: app1_v0.1")
     assert isinstance(err, ScalingFailed) and f.tripped is err
     assert err.stderr_tail == "Error: No such image: app1_v0.1" and "No such image: app1_v0.1" in str(err)
-    assert "3 blocks in a row" in str(err) and "max_block_failures=3" in str(err)
+    assert "3 blocks in a row failed to start" in str(err) and "max_block_failures=3" in str(err)
     # later failures do not make a second error
     assert f.ended("3", "j3", JobState.FAILED, False, "x") is None and f.tripped is err
 
@@ -37,6 +37,14 @@ def test_a_connected_worker_resets_the_count() -> None:
     assert f.count == 0 and f.ended("2", "j2", JobState.FAILED, False) is None
     f.worker_connected()
     assert f.count == 0 and f.tripped is None
+
+
+def test_refused_submits_count_too(caplog: pytest.LogCaptureFixture) -> None:
+    f = BlockFailures("site", limit=2)
+    assert f.refused("0", "SubmitException: Invalid partition name specified") is None
+    err = f.refused("1", "SubmitException: Invalid partition name specified")
+    assert err is not None and "block 1 could not be submitted" in str(err) and "Invalid partition" in err.stderr_tail
+    assert "its error ends with" in caplog.text
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 2.5])
@@ -75,7 +83,7 @@ def test_engine_that_cannot_start_fails_the_task_with_the_block_stderr(make_ipp)
     with pytest.raises(ScalingFailed) as info:
         fut.result(timeout=30)
     assert "cannot connect to the container daemon" in info.value.stderr_tail
-    assert "3 blocks in a row" in str(info.value)
+    assert "3 blocks in a row failed to start" in str(info.value)
     started = len(ex.execution_provider.procs)
     assert started == 3
     # nothing is resubmitted, and a task submitted now fails the same way instead of waiting

@@ -413,6 +413,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
                 err.__cause__ = e
+                self.block_failures.refused(bid, f"{type(e).__name__}: {e}")
                 self._fail_stranded(err)
                 raise err from e
             with self._lock:

@@ -7,6 +7,7 @@ connected is a failed start (no container daemon, a missing image, a broken work
                                      connected ─▶ count = 0
                                      otherwise ─▶ count += 1, WARNING with the stderr tail
                                                   count == limit ─▶ tripped = ScalingFailed(tail)
+    provider.submit raised ────▶ BlockFailures.refused(block, error)   (counts the same way)
     a worker connects ─────────▶ BlockFailures.worker_connected(): count = 0, tripped = None
 
 While tripped, the strategy adds no block for that executor and asks it to fail the tasks
@@ -52,22 +53,24 @@ class BlockFailures:
         if connected:
             self.worker_connected()
             return None
-        tail = stderr_tail.strip()
+        return self._failed(f"block {block_id} (job {job_id}) ended {state.value} before any worker connected", stderr_tail, "stderr")
+
+    def refused(self, block_id: str, reason: str) -> ScalingFailed | None:
+        """Record that the provider refused to start a block (its ``submit`` raised)."""
+        return self._failed(f"block {block_id} could not be submitted", reason, "error")
+
+    def _failed(self, what: str, tail: str, source: str) -> ScalingFailed | None:
+        tail = tail.strip()
+        detail = f"; its {source} ends with:\n{tail}" if tail else f"; it wrote nothing to {source}"
         with self._lock:
             self.count += 1
             count = self.count
-            logger.warning(
-                "executor %s: block %s (job %s) ended %s before any worker connected (%d in a row; cap %d)%s",
-                self.label, block_id, job_id, state.value, count, self.limit,
-                f"; its stderr ends with:\n{tail}" if tail else "; it wrote nothing to stderr",
-            )
+            logger.warning("executor %s: %s (%d in a row; cap %d)%s", self.label, what, count, self.limit, detail)
             if count < self.limit or self._tripped is not None:
                 return None
             err = ScalingFailed(
                 self.label,
-                f"{count} blocks in a row ended before any worker connected (max_block_failures={self.limit}); "
-                f"the last, block {block_id} (job {job_id}), ended {state.value}"
-                + (f"; its stderr ends with:\n{tail}" if tail else " and wrote nothing to stderr"),
+                f"{count} blocks in a row failed to start (max_block_failures={self.limit}); the last: {what}{detail}",
                 stderr_tail=tail,
             )
             self._tripped = err
