@@ -57,3 +57,20 @@ def test_a_container_on_threads_is_a_configuration_error() -> None:
         ThreadPoolExecutor(config=site)
     with pytest.raises(ConfigurationError, match=r"^container: "):
         ThreadPoolExecutor(container={"type": "docker", "image": "x"})
+
+
+def test_a_container_on_an_executor_without_container_support_is_a_configuration_error() -> None:
+    from parsl import plugins
+
+    class NoContainers(StuckOnShutdown):
+        @classmethod
+        def from_site(cls, site, controller):  # type: ignore[no-untyped-def]
+            return cls(site.name)
+
+    plugins.register("executor", "nocontainers", NoContainers)
+    try:
+        site = {"site": "s", "auth": {"channel": None}, "execution": {"executor": "nocontainers", "container": {"type": "docker", "image": "x"}}}
+        with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.container: the 'nocontainers' executor cannot run its workers in a container"):
+            DataFlowKernel(config={"sites": [site]})
+    finally:
+        plugins.unregister("executor", "nocontainers")

@@ -190,6 +190,11 @@ def executor_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslEx
         cls = plugins.get("executor", site.executor)
     except PluginError as e:
         raise ConfigurationError(str(e), where) from e
+    if site.container is not None and not cls.supports_containers:
+        raise ConfigurationError(
+            f"the {site.executor!r} executor cannot run its workers in a container; use an executor that can (\"ipp\") or remove \"container\"",
+            f"{site.path}.execution.container",
+        )
     from_site: Callable[..., ParslExecutor] | None = getattr(cls, "from_site", None)
     if from_site is None:
         raise ConfigurationError(f"the {site.executor!r} executor cannot be configured from a 0.5.0 site dict; build it as an object", where)

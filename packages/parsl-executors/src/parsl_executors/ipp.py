@@ -92,6 +92,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             outlives the block; engine loss is then detected by heartbeat instead.
     """
 
+    supports_containers = True
+
     def __init__(
         self,
         execution_provider: ExecutionProvider | None = None,
