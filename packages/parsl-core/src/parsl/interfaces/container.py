@@ -11,7 +11,9 @@
 An executor builds its worker command as it would run on a bare node, says what the worker
 needs from the host (a :class:`WorkerLaunch`), and runs what :meth:`ContainerEngine.wrap`
 returns. It never knows an engine's command line. The ipp executor does this today; the
-high-throughput executor does the same with its worker pool command::
+high-throughput executor does the same with its worker pool command (and sets the class
+attribute ``supports_containers = True``; ``parsl_executors.worker_containers`` has the
+helpers the ipp executor uses)::
 
     engine = container_from_spec(site.container, where=f"{site.path}.execution.container")
     launch = WorkerLaunch(
