@@ -11,9 +11,6 @@ if TYPE_CHECKING:
     from .futures import AppFuture
 
 
-_STATE_NAMES = {s: s.value for s in States}  # Enum.value is a property: slow on a hot path
-
-
 class TaskRecord:
     """One task. ``func`` is what the executor runs; ``depends`` the futures it waits for."""
 
@@ -79,7 +76,8 @@ class TaskRecord:
         mon = self.mon
         if mon is not None:
             ex = self.executor
-            mon.task_state(self.id, _STATE_NAMES[new], self.fail_count, ex.label if ex is not None else None)
+            # _value_, not .value: Enum.value is a property, and this runs per transition
+            mon.task_state(self.id, new._value_, self.fail_count, ex.label if ex is not None else None)
         return new
 
     def __repr__(self) -> str:

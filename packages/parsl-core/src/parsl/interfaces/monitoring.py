@@ -80,6 +80,10 @@ class Monitor(ABC):
 
 _HOST: str | None = None
 _PID: int | None = None
+_MAIN = threading.main_thread()
+_time = time.time
+_current_thread = threading.current_thread
+_new_tuple = tuple.__new__
 
 
 def _host() -> str:
@@ -104,32 +108,16 @@ def _forget_pid() -> None:
 os.register_at_fork(after_in_child=_forget_pid)
 
 
-def _thread() -> str:
-    t = threading.current_thread()
-    return "" if t is threading.main_thread() else t.name
-
-
-_new_tuple = tuple.__new__
-
-
-def _run_info(started: float, exit_code: int | None) -> RunInfo:
-    # tuple.__new__ straight: a NamedTuple's own __new__ is Python code, and this runs per task
-    return _new_tuple(RunInfo, (_host(), _pid(), started, time.time(), exit_code, _thread()))  # type: ignore[no-any-return]
-
-
-class MonitoredRun:
+class MonitoredRun(NamedTuple):
     """What :class:`MonitoredCall` returns on success: the value and where it was made."""
 
-    __slots__ = ("info", "value")
-
-    def __init__(self, value: Any, info: RunInfo) -> None:
-        self.value = value
-        self.info = info
+    value: Any
+    info: RunInfo
 
 
 class MonitoredCall:
-    """``func`` run on a worker, noting the host, pid and times of the run (picklable when
-    ``func`` is)."""
+    """``func`` run on a worker, noting the host, pid, thread and times of the run (picklable
+    when ``func`` is). The success path runs per task, so it builds its tuples directly."""
 
     __slots__ = ("bash", "func")
 
@@ -138,7 +126,7 @@ class MonitoredCall:
         self.bash = bash  # a bash app: success means exit code 0
 
     def __call__(self, *args: Any, **kwargs: Any) -> MonitoredRun:
-        started = time.time()
+        started = _time()
         try:
             value = self.func(*args, **kwargs)
         except BaseException as e:
@@ -148,7 +136,9 @@ class MonitoredCall:
             except Exception:  # an exception type that refuses new attributes
                 pass
             raise
-        return MonitoredRun(value, _run_info(started, 0 if self.bash else None))
+        t = _current_thread()
+        info = _new_tuple(RunInfo, (_HOST or _host(), _PID or _pid(), started, _time(), 0 if self.bash else None, "" if t is _MAIN else t.name))
+        return _new_tuple(MonitoredRun, (value, info))  # type: ignore[no-any-return]
 
     def __getstate__(self) -> tuple[Callable[..., Any], bool]:
         return (self.func, self.bash)
@@ -158,3 +148,8 @@ class MonitoredCall:
 
     def __repr__(self) -> str:
         return f"MonitoredCall({self.func!r})"
+
+
+def _run_info(started: float, exit_code: int | None) -> RunInfo:
+    t = _current_thread()
+    return RunInfo(_host(), _pid(), started, _time(), exit_code, "" if t is _MAIN else t.name)
