@@ -46,18 +46,14 @@ def _squeue_jobs(name_part: str) -> list[str]:
     return [line.split()[0] for line in r.stdout.splitlines() if name_part in line]
 
 
+def _slurm_site(name: str, block: dict, **execution: object) -> dict:
+    return {"site": name, "auth": {"channel": "local"}, "execution": {"executor": "ipp", "provider": "slurm", "block": block, **execution}}
+
+
 def test_ipp_engines_in_a_slurm_block() -> None:
     from parsl import App, DataFlowKernel
 
-    site = {
-        "site": "Slurm_IPP",
-        "auth": {"channel": "local"},
-        "execution": {
-            "executor": "ipp",
-            "provider": "slurm",
-            "block": {"nodes": 1, "taskBlocks": 2, "initBlocks": 1, "minBlocks": 1, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "debug"}},
-        },
-    }
+    site = _slurm_site("Slurm_IPP", {"nodes": 1, "taskBlocks": 2, "initBlocks": 1, "minBlocks": 1, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "debug"}})
     dfk = DataFlowKernel(config=config(site))
     ex = dfk.executors["Slurm_IPP"]
     ex.wait_for_engines(2, timeout=120)
@@ -95,16 +91,11 @@ def test_refused_blocks_are_capped_and_fail_the_task_with_slurms_message(caplog:
     from parsl import App, DataFlowKernel
     from parsl.executors.errors import ScalingFailed
 
-    site = {
-        "site": "Refused",
-        "auth": {"channel": "local"},
-        "execution": {
-            "executor": "ipp",
-            "provider": "slurm",
-            "options": {"strategy_interval": 0.2},
-            "block": {"initBlocks": 0, "minBlocks": 0, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "no-such-partition"}},
-        },
-    }
+    site = _slurm_site(
+        "Refused",
+        {"initBlocks": 0, "minBlocks": 0, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "no-such-partition"}},
+        options={"strategy_interval": 0.2},
+    )
     dfk = DataFlowKernel(config=config(site))
 
     @App("python", dfk)
