@@ -116,7 +116,9 @@ def test_container_launch_command(tmp_path) -> None:
         assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run:{tmp_path}/run" in argv
         assert "PARSL_IPP_BLOCK" in argv and "org.parsl.block=${PARSL_IPP_BLOCK:-}" in argv
         i = argv.index("parsl-worker:1")
-        assert argv[i + 1] == "-c" and "python3 -m ipyparallel.engine" in argv[i + 2] and '{"registration": 1}' in argv[i + 2]
+        assert argv[i + 1] == "-c" and "-m parsl_executors.ipp_engine" in argv[i + 2] and '{"registration": 1}' not in " ".join(argv)
+        # the connection file passes from the block's environment into the container by name
+        assert argv[argv.index("PARSL_IPP_ENGINE_JSON") - 1] == "-e"
 
 
 def test_container_type_is_checked_when_the_site_is_read() -> None:

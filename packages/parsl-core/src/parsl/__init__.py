@@ -39,11 +39,13 @@ _EXPORTS = {
     "dfk": "parsl.dataflow.loader",
     "clear": "parsl.dataflow.loader",
     "wait_for_current_tasks": "parsl.dataflow.loader",
+    "AUTO_LOGNAME": "parsl.dataflow.std_paths",
 }
 # classes from plugin distributions: reachable as parsl.<Name>, not part of `import *`
 _PLUGIN_EXPORTS = {
     "IPyParallelExecutor": "parsl.executors.ipp",
     "TurbineExecutor": "parsl.executors.swift_t",
+    "HighThroughputExecutor": "parsl.executors",
 }
 
 __all__ = sorted(_EXPORTS)
