@@ -46,18 +46,14 @@ def _squeue_jobs(name_part: str) -> list[str]:
     return [line.split()[0] for line in r.stdout.splitlines() if name_part in line]
 
 
+def _slurm_site(name: str, block: dict, **execution: object) -> dict:
+    return {"site": name, "auth": {"channel": "local"}, "execution": {"executor": "ipp", "provider": "slurm", "block": block, **execution}}
+
+
 def test_ipp_engines_in_a_slurm_block() -> None:
     from parsl import App, DataFlowKernel
 
-    site = {
-        "site": "Slurm_IPP",
-        "auth": {"channel": "local"},
-        "execution": {
-            "executor": "ipp",
-            "provider": "slurm",
-            "block": {"nodes": 1, "taskBlocks": 2, "initBlocks": 1, "minBlocks": 1, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "debug"}},
-        },
-    }
+    site = _slurm_site("Slurm_IPP", {"nodes": 1, "taskBlocks": 2, "initBlocks": 1, "minBlocks": 1, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "debug"}})
     dfk = DataFlowKernel(config=config(site))
     ex = dfk.executors["Slurm_IPP"]
     ex.wait_for_engines(2, timeout=120)
@@ -86,3 +82,29 @@ def test_ipp_engines_in_a_slurm_block() -> None:
     dfk.cleanup()
     assert wait_gone([*engines, controller], timeout=60) == []
     assert wait_until(lambda: job not in _squeue_jobs(""), 60), "the block's Slurm job is still queued"
+
+
+def test_refused_blocks_are_capped_and_fail_the_task_with_slurms_message(caplog: pytest.LogCaptureFixture) -> None:
+    """Slurm refuses every block (no such partition): each waiting task fails with Slurm's own
+    message, and after max_block_failures refusals sbatch is not called again, however many
+    tasks come."""
+    from parsl import App, DataFlowKernel
+    from parsl.executors.errors import ScalingFailed
+
+    site = _slurm_site(
+        "Refused",
+        {"initBlocks": 0, "minBlocks": 0, "maxBlocks": 1, "walltime": "00:05:00", "options": {"partition": "no-such-partition"}},
+        options={"strategy_interval": 0.2},
+    )
+    dfk = DataFlowKernel(config=config(site))
+
+    @App("python", dfk)
+    def never() -> int:
+        return 1
+
+    for _ in range(6):
+        with pytest.raises(ScalingFailed, match="Invalid partition name specified"):
+            never().result(timeout=30)
+    dfk.cleanup()
+    refused = [r for r in caplog.records if r.levelname == "WARNING" and "could not be submitted" in r.getMessage()]
+    assert len(refused) == 3 and "3 blocks in a row failed to start" in caplog.text

@@ -76,6 +76,14 @@ def test_pending_then_running_then_completed(tmp_path: pathlib.Path) -> None:
     assert p.status([blocker]) == [JobState.CANCELLED]
 
 
+def test_stderr_tail_of_a_failed_block(tmp_path: pathlib.Path) -> None:
+    p = _slurm(tmp_path, launcher="single_node")
+    job = p.submit("echo 'worker: image not found' >&2; exit 3", 1, "failing")
+    wait_for_state(p, job, lambda s: s.terminal, 60)
+    assert "worker: image not found" in p.stderr_tail(job)
+    assert p.stderr_tail("999999999") == ""
+
+
 def test_srun_launcher_starts_tasks_per_node(tmp_path: pathlib.Path) -> None:
     p = _slurm(tmp_path, tasks_per_node=2)  # srun is the default launcher
     job = p.submit(f'echo "task $SLURM_PROCID" >> {tmp_path}/tasks', 1, "srun")

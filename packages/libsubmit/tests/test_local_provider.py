@@ -53,6 +53,14 @@ def test_failed_block(provider: Local) -> None:
     assert provider.wait(job, 30) is JobState.FAILED
 
 
+def test_stderr_tail_of_a_failed_block(provider: Local) -> None:
+    job = provider.submit("head -c 5000 /dev/zero | tr '\\0' x >&2; echo; echo 'docker: Cannot connect to the Docker daemon' >&2; exit 125", 1)
+    assert provider.wait(job, 30) is JobState.FAILED
+    tail = provider.stderr_tail(job, max_bytes=200)
+    assert len(tail.encode()) <= 200 and tail.rstrip().endswith("Cannot connect to the Docker daemon")
+    assert provider.stderr_tail("no-such-job") == ""
+
+
 def test_cancel_kills_the_whole_group(provider: Local, tmp_path: pathlib.Path) -> None:
     # a worker that ignores SIGTERM and has its own background child
     job = provider.submit("trap '' TERM; sleep 300 & echo $! >> kids.txt; wait", 1)

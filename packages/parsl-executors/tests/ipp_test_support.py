@@ -74,6 +74,10 @@ class ProcessBlocks(ExecutionProvider):
             out.append(True)
         return out
 
+    def stderr_tail(self, job_id: str, max_bytes: int = 2000) -> str:
+        with open(os.path.join(self.log_dir, f"block-{job_id}.log"), "rb") as f:
+            return f.read()[-max_bytes:].decode("utf-8", "replace")
+
     def close(self) -> None:
         self.cancel([j for j, p in self.procs.items() if p.poll() is None])
 

@@ -186,11 +186,21 @@ def test_a_task_deaf_to_its_walltime_is_killed(make_htex: Any) -> None:
 
 
 def test_blocks_that_never_connect_fail_waiting_tasks(make_htex: Any) -> None:
+    from parsl.executors.errors import ScalingFailed
     from parsl_executors.htex import BlocksNeverConnected
 
-    ex = make_htex(launch_cmd="echo no pool here {port}; exit 3", strategy_interval=0.2)
+    ex = make_htex(launch_cmd="echo no pool here {port} >&2; exit 3", strategy_interval=0.2)
     err = ex.submit(pow, 2, 2).exception(timeout=30)
     assert isinstance(err, BlocksNeverConnected) and "ended" in str(err)
+    assert isinstance(err, ScalingFailed) and "no pool here" in err.stderr_tail and "no pool here" in str(err)
+    assert pickle.loads(pickle.dumps(err)).stderr_tail == err.stderr_tail
+    # the shared cap on failed block starts: after 3 in a row no block is started any more,
+    # and later tasks fail at once with the ScalingFailed that says so
+    errors = [ex.submit(pow, 2, 2).exception(timeout=30) for _ in range(6)]
+    assert all(isinstance(e, ScalingFailed) for e in errors)
+    capped = [e for e in errors if "3 blocks in a row failed to start" in str(e)]
+    assert capped and "no pool here" in capped[-1].stderr_tail
+    assert len(ex.provider.procs) == 3
 
 
 def test_blocks_silent_past_the_connect_timeout_fail_waiting_tasks(make_htex: Any) -> None:

@@ -97,23 +97,43 @@ def test_start_failure_releases_everything(tmp_path) -> None:
 
 
 def test_container_launch_command(tmp_path) -> None:
-    """The docker command line (composed only: starting it needs an image with parsl in it)."""
+    """The engine launch goes through the container plugin named by the site (composed only
+    here; tests-integration/test_containers_*.py run it on real engines)."""
     import shlex
 
+    pytest.importorskip("parsl_containers")
     from parsl_executors.ipp import IPyParallelExecutor
 
     engine_file = tmp_path / "engine.json"
     engine_file.write_text('{"registration": 1}')
-    ex = IPyParallelExecutor(container_image="parsl-worker:1", engine_dir=str(tmp_path))
-    ex.work_dir = str(tmp_path / "run" / "ipp")
-    argv = shlex.split(ex.compose_launch_cmd(str(engine_file), str(tmp_path), "parsl-worker:1"))
-    assert argv[:5] == ["docker", "run", "--rm", "--network", "host"]
-    assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run/ipp:{tmp_path}/run/ipp" in argv
-    i = argv.index("parsl-worker:1")
-    assert argv[i + 1 : i + 3] == ["/bin/bash", "-c"]
-    assert "python3 -m parsl_executors.ipp_engine" in argv[i + 3] and '{"registration": 1}' not in argv
-    # the connection file passes from the block's environment into the container by name
-    assert argv[argv.index("PARSL_IPP_ENGINE_JSON") - 1] == "-e"
+    for spec, cli in (({"container_image": "parsl-worker:1"}, "docker"), ({"container": {"type": "podman", "image": "parsl-worker:1"}}, "podman")):
+        ex = IPyParallelExecutor(engine_dir=str(tmp_path), **spec)
+        ex.context = ExecutorContext("run-1", str(tmp_path / "run"))
+        ex.work_dir = str(tmp_path / "run" / "ipp")
+        argv = shlex.split(ex.compose_launch_cmd(str(engine_file), str(tmp_path), "parsl-worker:1"))
+        assert "org.parsl.run=run-1" in argv and "org.parsl.executor=ipp" in argv
+        assert argv[:2] == [cli, "run"] and ["--network", "host"] == argv[5:7]
+        assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run:{tmp_path}/run" in argv
+        assert "PARSL_IPP_BLOCK" in argv and "org.parsl.block=${PARSL_IPP_BLOCK:-}" in argv
+        i = argv.index("parsl-worker:1")
+        assert argv[i + 1] == "-c" and "-m parsl_executors.ipp_engine" in argv[i + 2] and '{"registration": 1}' not in " ".join(argv)
+        # the connection file passes from the block's environment into the container by name
+        assert argv[argv.index("PARSL_IPP_ENGINE_JSON") - 1] == "-e"
+
+
+def test_container_type_is_checked_when_the_site_is_read() -> None:
+    pytest.importorskip("parsl_containers")
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    raw = {"site": "S", "execution": {"executor": "ipp", "provider": None, "container": {"type": "singularty", "image": "a.sif"}}}
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.container\.type.*did you mean 'singularity'"):
+        IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    raw["execution"]["container"] = {"type": "podman", "image": "app1_v0.1", "pull": "missing", "run_args": ["--cpus", "1"]}
+    ex = IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    assert (type(ex.container).__name__, ex.container.pull, ex.container.run_args) == ("Podman", "missing", ("--cpus", "1"))
+    raw["execution"]["container"] = {"type": "podman", "image": "app1_v0.1", "pul": "missing"}
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.container\.pul: .*did you mean 'pull'"):
+        IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
 
 
 def test_executor_options_from_the_site() -> None:

@@ -37,7 +37,6 @@ BLOCK_KEYS = {
     "nodes", "taskBlocks", "walltime", "initBlocks", "minBlocks", "maxBlocks", "parallelism",
     "scriptDir", "script_dir", "options", "launcher",
 }
-CONTAINER_KEYS = {"type", "image"}
 DATA_KEYS = {"working_dir", "globus"}
 GLOBUS_KEYS = {"endpoint_name", "endpoint_path", "local_path"}
 GLOBALS_KEYS = {
@@ -166,7 +165,8 @@ def site_from_dict(raw: Any, path: str) -> SiteSpec:
     _get(execution, "options", dict, epath)
     container = _get(execution, "container", dict, epath, allow_none=True)
     if container is not None:
-        _check_keys(container, CONTAINER_KEYS, f"{epath}.container")
+        # type and image here; the engine's own keys (pull, run_args, ...) are checked by the
+        # engine plugin when the executor is built (parsl.interfaces.container_from_spec)
         _get(container, "type", str, f"{epath}.container", required=True)
         _get(container, "image", str, f"{epath}.container", required=True)
     data = _get(raw, "data", dict, path, allow_none=True)
@@ -191,8 +191,9 @@ def site_from_dict(raw: Any, path: str) -> SiteSpec:
 
 
 def _threads_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslExecutor:
-    from .executors.threads import ThreadPoolExecutor
+    from .executors.threads import ThreadPoolExecutor, refuse_container
 
+    refuse_container(site.container, f"{site.path}.execution.container")
     options = site.execution.get("options") or {}
     for where, d in ((f"{site.path}.execution.options", options), (f"{site.path}.execution", site.execution)):
         if "maxThreads" in d:
@@ -215,6 +216,11 @@ def executor_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslEx
         cls = plugins.get("executor", site.executor)
     except PluginError as e:
         raise ConfigurationError(str(e), where) from e
+    if site.container is not None and not cls.supports_containers:
+        raise ConfigurationError(
+            f"the {site.executor!r} executor cannot run its workers in a container; use an executor that can (\"ipp\") or remove \"container\"",
+            f"{site.path}.execution.container",
+        )
     from_site: Callable[..., ParslExecutor] | None = getattr(cls, "from_site", None)
     if from_site is None:
         raise ConfigurationError(f"the {site.executor!r} executor cannot be configured from a 0.5.0 site dict; build it as an object", where)

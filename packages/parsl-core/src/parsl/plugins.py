@@ -59,7 +59,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     },
     ("staging", "globus"): "parsl-data[globus]",
     **{("staging", n): "parsl-data" for n in ("http", "https", "ftp")},
-    **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity")},
+    **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity", "apptainer")},
     ("monitoring", "sqlite"): "parsl-monitoring",
     **{("command", n): "parsl-monitoring" for n in ("status", "top", "report", "web", "run")},
     ("command", "globus"): "parsl-data[globus]",
@@ -157,6 +157,7 @@ def _expected_types(kind: str) -> tuple[type, ...] | None:
         "provider": (interfaces.ExecutionProvider,),
         "channel": (interfaces.Channel,),
         "staging": (interfaces.Staging,),
+        "container": (interfaces.ContainerEngine,),
         "monitoring": (interfaces.Monitor,),
     }.get(kind)
 

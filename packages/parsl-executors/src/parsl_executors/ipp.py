@@ -21,7 +21,6 @@ import itertools
 import logging
 import math
 import os
-import re
 import shlex
 import sys
 import threading
@@ -36,18 +35,18 @@ from parsl import plugins
 from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, Staging
+from parsl.interfaces import BlockShape, ContainerEngine, ExecutionProvider, ExecutorContext, ParslExecutor, Staging, container_from_spec
 from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
 from .ipp_controller import Controller
-from .ipp_records import EngineInfo, _Block, site_options
+from .ipp_records import EngineInfo, _Block, engine_lost, site_options
 from .ipp_worker import identity, run_task
 from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
+from .worker_containers import container_launch, remove_containers, remove_orphans
 
 logger = logging.getLogger(__name__)
 
-_ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
 #: the block environment variable that carries the engine connection file (key included)
 ENGINE_JSON_VAR = "PARSL_IPP_ENGINE_JSON"
@@ -78,8 +77,13 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         label: the site name apps refer to.
         shape: block shape and bounds (``taskBlocks`` engines per block, min/init/max
             blocks, parallelism); default: the provider's ``shape``.
-        container_image: run each engine in this docker image (host network, the engine and
-            run directories mounted; the image needs ``parsl-executors[ipp]``).
+        container: run each engine in a container: a :class:`~parsl.interfaces.ContainerEngine`
+            or a 0.5.0 ``container`` dict (``{"type": "docker"|"podman"|"singularity",
+            "image": ...}``; needs ``parsl-containers``). Host network; the engine, run and
+            script directories are mounted; the image needs ``parsl-executors[ipp]``.
+        container_image: short for ``container={"type": "docker", "image": ...}``.
+        max_block_failures: blocks in a row that may end before any engine connected; then
+            no more are started and waiting tasks fail with ``ScalingFailed`` (default 3).
         engine_command: how to start an engine on the node (default: this interpreter's
             ``-m ipyparallel.engine``).
         max_idletime: idle seconds before blocks are released down to ``min_blocks``.
@@ -102,6 +106,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             declares live engines lost. Default 2 s (1 s period).
     """
 
+    supports_containers = True
+
     def __init__(
         self,
         execution_provider: ExecutionProvider | None = None,
@@ -114,6 +120,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         label: str = "ipp",
         shape: BlockShape | None = None,
         container_image: str | None = None,
+        container: ContainerEngine | Mapping[str, Any] | None = None,
+        max_block_failures: int = 3,
         engine_command: str | None = None,
         max_idletime: float = 2.0,
         strategy_interval: float = 1.0,
@@ -135,14 +143,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 from parsl.interfaces import site_from_dict
 
                 shape = site_from_dict(dict(config), "site").block.shape
-            container = execution.get("container") or {}
-            container_image = container_image or container.get("image")
+            container = container or container_from_spec(execution.get("container"), "execution.container")
         self.label = label
         self.execution_provider = execution_provider
         self.reuse_controller = reuse_controller
         self.engine_json_file = engine_json_file
         self.engine_dir = engine_dir
-        self.container_image = container_image
+        if container is None and container_image:
+            container = {"type": "docker", "image": container_image}
+        self.container = container_from_spec(container, "container")
+        self.container_image = self.container.image if self.container is not None else None
         if not (isinstance(heartbeat_period, (int, float)) and 0.05 <= heartbeat_period <= 3600):
             raise ConfigurationError(f"must be a number of seconds between 0.05 and 3600, got {heartbeat_period!r}", "heartbeat_period")
         if not (isinstance(heartbeat_threshold, (int, float)) and heartbeat_period <= heartbeat_threshold <= 86400):
@@ -151,11 +161,11 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.heartbeat_threshold = float(heartbeat_threshold)
         # in a container this interpreter's path means nothing: use the image's python3;
         # the wrapper adds a watchdog that ends the engine when the controller is gone
-        python = "python3" if container_image else shlex.quote(sys.executable)
+        python = "python3" if self.container else shlex.quote(sys.executable)
         self.engine_command = engine_command or f"{python} -m parsl_executors.ipp_engine --controller-timeout={self.heartbeat_threshold:g} --"
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
-        self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
+        self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime, max_block_failures=max_block_failures)
         if isinstance(strategy_interval, bool) or not isinstance(strategy_interval, (int, float)) or not 0.01 <= strategy_interval <= 3600:
             raise ConfigurationError(f"must be a number of seconds from 0.01 to 3600, got {strategy_interval!r}", "strategy_interval")
         self.strategy_interval = strategy_interval
@@ -218,7 +228,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             controller=dict(controller) if controller else None,
             label=site.name,
             shape=site.block.shape,
-            container_image=(site.container or {}).get("image"),
+            container=container_from_spec(site.container, f"{site.path}.execution.container"),
             working_dir=(site.data or {}).get("working_dir"),
             stage_on_workers=site.channel not in (None, "local"),
             **site_options(site),
@@ -261,6 +271,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 callbacks.append(self._on_engine_event)
             self._view = self._client.load_balanced_view()
             if self.execution_provider is not None:
+                remove_orphans(self.container)  # left by earlier drivers that were killed
                 self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
                 if self._policy.init_blocks:
                     self.scale_out(self._policy.init_blocks)
@@ -312,8 +323,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         )
         inner = f"/bin/bash -c {shlex.quote(script)}"
         if container_image:
-            mounts = " ".join(f"-v {shlex.quote(d)}:{shlex.quote(d)}" for d in dict.fromkeys([engine_dir, os.path.dirname(files)]))
-            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK -e {ENGINE_JSON_VAR} {mounts} {shlex.quote(container_image)} {inner}"
+            # the engine command inside a container: the executor knows no engine's CLI
+            engine = self.container if self.container is not None and self.container.image == container_image else container_from_spec({"type": "docker", "image": container_image})
+            assert engine is not None
+            run_id = self.context.run_id if self.context is not None else "none"
+            run_dir = self.context.run_dir if self.context is not None else os.path.dirname(files)
+            inner = engine.wrap(container_launch(inner, engine_dir, run_dir, run_id, self.label, "PARSL_IPP_BLOCK", pass_env=tuple(self._launch_env)))
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
@@ -409,25 +424,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 fut.set_exception(lost)
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
-        ename = getattr(exc, "ename", "")
-        if isinstance(exc, self._error_types) or ename == "EngineError":
-            meta = getattr(ar, "metadata", None) or {}
-            eid = meta.get("engine_id")
-            info = self.engines.get(eid) if eid is not None else None
-            uuid = info.uuid if info else None
-            if info is None:
-                # a task lost with its engine carries only the engine's uuid, in the message
-                m = _ENGINE_UUID.search(str(exc))
-                uuid = meta.get("engine_uuid") or (m.group(1) if m else None)
-                with self._elock:
-                    known = [*self.engines.values(), *self._lost.values()]
-                info = next((i for i in known if uuid and i.uuid == uuid), None)
-                if info is not None:
-                    eid = info.engine_id
-            lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
-            lost.uuid = info.uuid if info else uuid
-            lost.__cause__ = exc
-            return lost
+        if isinstance(exc, self._error_types) or getattr(exc, "ename", "") == "EngineError":
+            with self._elock:
+                known = [*self.engines.values(), *self._lost.values()]
+            return engine_lost(exc, getattr(ar, "metadata", None) or {}, known)
         return exc
 
     @property
@@ -463,14 +463,22 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             return 0
         with self._lock:
             blocks = list(self._blocks.values())
+        ended = []
         if blocks:
             states = provider.status([b.job_id for b in blocks])
             with self._lock:
                 for b, st in zip(blocks, states, strict=True):
                     b.state = st
-                    if st.terminal:
+                    if st.terminal and self._blocks.pop(b.block_id, None) is not None:
                         logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
-                        self._blocks.pop(b.block_id, None)
+                        ended.append(b)
+        for b in ended:
+            with self._elock:
+                connected = any(e.block == b.block_id for e in (*self.engines.values(), *self._lost.values()))
+            tail = "" if connected else provider.stderr_tail(b.job_id)
+            err = self.block_failures.ended(b.block_id, b.job_id, b.state, connected, tail)
+            if err is not None:
+                self.fail_waiting(err)
         with self._lock:
             return len(self._blocks)
 
@@ -486,7 +494,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         size = tasks if isinstance(tasks, int) else self._policy.tasks_per_block
         for _ in range(blocks):
             bid = str(next(self._block_ids))
-            cmd = f"PARSL_IPP_BLOCK={bid} {self.launch_cmd}"
+            cmd = f"export PARSL_IPP_BLOCK={bid}; {self.launch_cmd}"
             try:
                 name = f"parsl.{self.label}.block-{bid}"
                 if provider.passes_env:
@@ -496,6 +504,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
                 err.__cause__ = e
+                self.block_failures.refused(bid, f"{type(e).__name__}: {e}")
                 self._fail_stranded(err)
                 raise err from e
             with self._lock:
@@ -503,6 +512,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
             new.append(bid)
         return new
+
+    def fail_waiting(self, err: BaseException) -> None:
+        """Block starts are capped: fail the tasks no engine can run (see ``_fail_stranded``)."""
+        self._fail_stranded(err)
 
     def _fail_stranded(self, err: BaseException) -> None:
         """With no block held and no engine connected, waiting tasks can never run: fail them
@@ -571,6 +584,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 logger.debug("asking engines %s to stop failed: %s", engines, e)
         provider.cancel([b.job_id for b in victims])
+        for bid in sorted(ids):
+            remove_containers(self.container, self.context, self.label, bid)
         logger.info("executor %s: released blocks %s", self.label, ", ".join(sorted(ids)))
         return [b.block_id for b in victims]
 
@@ -580,6 +595,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         if self._shutdown:
             return
         self._probe_engines()
+        tripped = self.block_failures.tripped
+        if tripped is not None:
+            self._fail_stranded(tripped)  # also tasks submitted after the cap was reached
         if self.strategy is not None and self.scaling_enabled:
             self.strategy.strategize(kind)
 
@@ -623,6 +641,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         with self._elock:
             self._probing.discard(eid)
             self.engines[eid] = info
+        if block:
+            self.block_failures.worker_connected()
         self._registered(info)
 
     def _registered(self, info: EngineInfo) -> None:
@@ -717,6 +737,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 self.execution_provider.cancel([b.job_id for b in blocks])
             except Exception:
                 logger.exception("executor %s: cancelling blocks failed", self.label)
+        remove_containers(self.container, self.context, self.label)
         if client is not None:
             try:
                 client.close(linger=0)

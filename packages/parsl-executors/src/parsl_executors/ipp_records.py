@@ -1,13 +1,18 @@
-"""Small records of the IPython Parallel executor (engines it has seen, blocks it holds) and
-the knobs a 0.5.0 site may set on it."""
+"""Small records of the IPython Parallel executor (engines it has seen, blocks it holds), the
+:class:`EngineLost` of a task whose engine died, and the knobs a 0.5.0 site may set on it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from parsl.errors import ConfigurationError
 from parsl.interfaces import JobState, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
+
+from .errors import EngineLost
+
+_ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 
 
 @dataclass
@@ -19,6 +24,25 @@ class EngineInfo:
     pid: int | None = None
     block: str | None = None
     uuid: str | None = None
+
+
+def engine_lost(exc: BaseException, meta: Mapping[str, Any], known: Sequence[EngineInfo]) -> EngineLost:
+    """The :class:`EngineLost` for ipyparallel's engine error ``exc`` on a task whose result
+    metadata is ``meta``, naming the engine from ``known`` (the engines seen, live or lost)."""
+    eid = meta.get("engine_id")
+    info = next((i for i in known if eid is not None and i.engine_id == eid), None)
+    uuid = info.uuid if info else None
+    if info is None:
+        # a task lost with its engine carries only the engine's uuid, in the message
+        m = _ENGINE_UUID.search(str(exc))
+        uuid = meta.get("engine_uuid") or (m.group(1) if m else None)
+        info = next((i for i in known if uuid and i.uuid == uuid), None)
+        if info is not None:
+            eid = info.engine_id
+    lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, str(exc))
+    lost.uuid = info.uuid if info else uuid
+    lost.__cause__ = exc
+    return lost
 
 
 @dataclass

@@ -233,6 +233,20 @@ class ClusterProvider(BlockProvider):
         with self._lock:
             return sum(1 for j in self._jobs.values() if not j.state.terminal)
 
+    def stderr_tail(self, job_id: str, max_bytes: int = 2000) -> str:
+        """The end of the block's ``<script>.err`` (read through the channel; ``""`` when the
+        job is unknown or the file cannot be read)."""
+        with self._lock:
+            job = self._jobs.get(str(job_id))
+        if job is None:
+            return ""
+        path = job.script.rsplit(".", 1)[0] + ".err"
+        try:
+            rc, out, _err = self.run(f"tail -c {int(max_bytes)} {shlex.quote(path)}")
+        except Exception:
+            return ""
+        return out if rc == 0 else ""
+
     def job_name(self, job_id: str) -> str:
         """The unique name a job was submitted under (its script is ``<name>.<ext>``)."""
         with self._lock:

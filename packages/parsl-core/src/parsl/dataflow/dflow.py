@@ -52,6 +52,7 @@ from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
 from .loader import DataFlowKernelLoader as DataFlowKernelLoader  # upstream's path
 from .rundir import make_rundir
+from .shutdown import shutdown_executors
 from .states import Event, States
 from .std_paths import default_std_autopath, resolve_auto_streams
 from .stragglers import STRAGGLER_GRACE, claim_stragglers, wait_bounded
@@ -89,6 +90,9 @@ class DataFlowKernel:
         checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
         data_manager (DataManager): User created DataManager
     """
+
+    #: seconds :meth:`cleanup` gives the executors, together, to shut down
+    executor_shutdown_timeout: float = 30.0
 
     def __init__(
         self,
@@ -360,7 +364,12 @@ class DataFlowKernel:
     def cleanup(self, wait: bool = True) -> None:
         """DataFlowKernel cleanup: wait for outstanding tasks (or, with ``wait=False``, fail
         those not yet running), write the final checkpoint, shut every executor down and stop
-        the run log. Idempotent; also runs at interpreter exit."""
+        the run log. Idempotent; also runs at interpreter exit.
+
+        Executors shut down in parallel, bounded by :attr:`executor_shutdown_timeout` seconds
+        in total (default 30): past it, cleanup returns and names the executors still busy.
+        Tasks whose workers can never start fail (executors cap failed block starts), so
+        ``wait=True`` waits only for tasks that are running or can run."""
         with self._cleanup_lock:
             if self.closed:
                 return
@@ -380,11 +389,7 @@ class DataFlowKernel:
             self.memoizer.close()
         except Exception:
             logger.exception("closing the memoizer failed")
-        for ex in list(self.executors.values()) + ([self._internal] if self._internal else []):
-            try:
-                ex.shutdown()
-            except Exception:
-                logger.exception("shutting down executor %s failed", ex.label)
+        shutdown_executors([*self.executors.values(), *([self._internal] if self._internal else [])], self.executor_shutdown_timeout)
         if self._data_manager is not None:
             self._data_manager.shutdown()
         if self._monitor is not None:

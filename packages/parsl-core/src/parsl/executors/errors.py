@@ -23,12 +23,15 @@ class ControllerErr(ExecutorError):
 
 
 class ScalingFailed(ExecutorError):
-    """Scaling failed due to error in Execution provider."""
+    """Scaling failed due to error in Execution provider.
 
-    def __init__(self, sitename: str, reason: str) -> None:
+    ``stderr_tail`` holds the end of the failed block's standard error, when known."""
+
+    def __init__(self, sitename: str, reason: str, stderr_tail: str = "") -> None:
         self.sitename = sitename
         self.reason = reason
-        super().__init__(sitename, reason)
+        self.stderr_tail = stderr_tail
+        super().__init__(sitename, reason, stderr_tail)
 
     def __str__(self) -> str:
         return f"Scaling of site {self.sitename!r} failed: {self.reason}"

@@ -24,6 +24,18 @@ _STOP = None
 _pool_ids = itertools.count()
 
 
+def refuse_container(container: Any, where: str) -> None:
+    """Threads run apps inside the script's own process: a ``container`` cannot apply."""
+    if container:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            "the threads executor runs apps inside this Python process, so it cannot run them in a "
+            "container; use an executor that starts workers (\"executor\": \"ipp\") for this site, or remove \"container\"",
+            where,
+        )
+
+
 class ThreadPoolExecutor(ParslExecutor):
     """The thread pool executor.
 
@@ -56,8 +68,11 @@ class ThreadPoolExecutor(ParslExecutor):
         if max_workers is not None and max_threads is not None and max_workers != max_threads:
             raise ValueError(f"max_workers={max_workers!r} and max_threads={max_threads!r} name the same setting; give one")
         max_workers = max_workers if max_workers is not None else max_threads if max_threads is not None else 2
+        if "container" in kwargs:
+            refuse_container(kwargs["container"], "container")
         if config:
             execution = config.get("execution", {}) or {}
+            refuse_container(execution.get("container"), "execution.container")
             options = execution.get("options", {}) or {}
             max_workers = options.get("maxThreads", execution.get("maxThreads", max_workers))
             thread_name_prefix = options.get("threadNamePrefix", thread_name_prefix)

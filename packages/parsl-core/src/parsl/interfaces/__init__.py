@@ -5,6 +5,7 @@ import from here and from nothing else in ``parsl`` that is not documented as pu
 """
 from ..dataflow.lean_future import LeanFuture
 from .channel import Channel
+from .container import ContainerEngine, Mount, WorkerLaunch, container_from_spec, run_labels
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
@@ -17,6 +18,7 @@ __all__ = [
     "BlockShape",
     "BlockSpec",
     "Channel",
+    "ContainerEngine",
     "ExecutionProvider",
     "ExecutorContext",
     "JobState",
@@ -26,12 +28,16 @@ __all__ = [
     "Monitor",
     "MonitoredCall",
     "MonitoredRun",
+    "Mount",
     "ParslExecutor",
     "RunInfo",
     "SiteSpec",
     "Staging",
+    "WorkerLaunch",
+    "container_from_spec",
     "parse_walltime",
     "reject_unknown_keys",
     "report_block",
+    "run_labels",
     "site_from_dict",
 ]

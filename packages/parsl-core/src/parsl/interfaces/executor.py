@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 if TYPE_CHECKING:
     from .monitoring import Monitor
@@ -46,6 +46,10 @@ class ParslExecutor(ABC):
     label: str = "executor"
     #: set by :meth:`start`; ``None`` before the executor is started
     context: ExecutorContext | None = None
+    #: whether the executor runs its workers in a site's ``container`` (through
+    #: :class:`~parsl.interfaces.ContainerEngine`); a site with a container on an executor
+    #: that does not is a configuration error, never silently ignored
+    supports_containers: ClassVar[bool] = False
     #: staging providers for this executor's tasks, tried in order (upstream's
     #: ``storage_access``); ``None``: the ``parsl.staging`` plugin named by each URL scheme
     storage_access: Sequence[Staging] | None = None

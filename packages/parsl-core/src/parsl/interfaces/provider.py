@@ -135,6 +135,11 @@ class ExecutionProvider(ABC):
     def scaling_enabled(self) -> bool:
         return True
 
+    def stderr_tail(self, job_id: str, max_bytes: int = 2000) -> str:
+        """The last ``max_bytes`` of the block's standard error, for the message of a block
+        that failed to start; ``""`` when the provider cannot read it."""
+        return ""
+
     @property
     def channels_required(self) -> bool:
         """Whether this provider runs its commands through a channel."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parsl.executors.errors import ExecutorError
+from parsl.executors.errors import ExecutorError, ScalingFailed
 
 from ..errors import WorkerLost
 
@@ -45,17 +45,18 @@ class InterchangeLost(ExecutorError):
         return (type(self), (self.label, self.detail))
 
 
-class BlocksNeverConnected(ExecutorError):
+class BlocksNeverConnected(ScalingFailed):
     """No worker pool connected: every block ended or stayed silent past the connect timeout,
-    so tasks waiting for a worker are failed instead of hanging."""
+    so tasks waiting for a worker are failed instead of hanging. A scaling failure:
+    ``stderr_tail`` holds the end of the last ended block's stderr."""
 
-    def __init__(self, label: str, detail: str) -> None:
+    def __init__(self, label: str, detail: str, stderr_tail: str = "") -> None:
         self.label = label
         self.detail = detail
-        super().__init__(label, detail)
+        super().__init__(label, detail, stderr_tail)
 
     def __str__(self) -> str:
         return f"executor {self.label!r}: no worker pool ever connected: {self.detail}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.label, self.detail))
+        return (type(self), (self.label, self.detail, self.stderr_tail))

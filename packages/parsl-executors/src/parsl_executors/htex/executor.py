@@ -88,6 +88,9 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             as for the ipp executor.
         block_connect_timeout: seconds a block may take to connect its first pool before the
             tasks waiting for a worker fail with :class:`BlocksNeverConnected`.
+        max_block_failures: blocks in a row that may end (or be refused) before any pool
+            connected; then no more are started and waiting tasks fail with ``ScalingFailed``
+            (the shared cap of :mod:`parsl_executors.scaling.failures`; default 3).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         strategy_threshold: int = 20,
         flow_control: bool = True,
         block_connect_timeout: float = 120.0,
+        max_block_failures: int = 3,
         **upstream: Any,
     ) -> None:
         if set(upstream) - set(_IGNORED):
@@ -154,6 +158,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         self._policy = ScalingPolicy(
             min_blocks=self.shape.min_blocks, init_blocks=self.shape.init_blocks, max_blocks=self.shape.max_blocks,
             tasks_per_block=max(1, slots), parallelism=self.shape.parallelism, max_idletime=max_idletime,
+            max_block_failures=max_block_failures,
         )
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold
@@ -351,6 +356,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 self.pools = body
                 if body:
                     self._dead_blocks.clear()
+                    self.block_failures.worker_connected()
                 for p in body:
                     b = self._blocks.get(str(p.get("block")))
                     if b is not None:
@@ -430,7 +436,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         """Blocks not in a terminal state (asks the provider)."""
         if self.provider is None:
             return 0
-        ended = self._blocks.refresh(self.provider)
+        ended = self._blocks.refresh(self.provider, self.block_failures)
         with self._lock:
             self._dead_blocks.extend(b for b in ended if not b.connected)
         return len(self._blocks)
@@ -455,6 +461,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 job_id = provider.submit(self.pool_command(bid), size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
+                self.block_failures.refused(bid, f"{type(e).__name__}: {e}")
                 if not self._blocks and not self.pools:
                     self._fail_all(err)
                 raise err from e
@@ -503,9 +510,17 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 why.append(f"block(s) {', '.join(b.block_id for b in stale)} did not connect within {self.block_connect_timeout:g} s")
             detail = "; ".join(why) + f"; see the pool logs under {os.path.join(self.run_dir or '.', 'pools')} and the provider's job output"
             logger.error("executor %s: %s", self.label, detail)
-            failed = self._fail_all(BlocksNeverConnected(self.label, detail))
-            if self._client is not None and failed:
-                self._client.send("cancel", failed)
+            tail = dead[-1].stderr_tail if dead else ""
+            self.fail_waiting(BlocksNeverConnected(self.label, detail + (f"; the last one's stderr ends with:\n{tail}" if tail else ""), tail))
+
+    def fail_waiting(self, err: BaseException) -> None:
+        """Fail the tasks waiting for a worker (no pool is connected): a block never connected,
+        or failed block starts reached the cap (then the strategy starts no more)."""
+        if self.pools:
+            return
+        failed = self._fail_all(err)
+        if self._client is not None and failed:
+            self._client.send("cancel", failed)
 
     # -- shutdown ---------------------------------------------------------------------------------
 

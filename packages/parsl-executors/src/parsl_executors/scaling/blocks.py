@@ -3,7 +3,9 @@
 ::
 
     scale_out ──add(block_id, job_id)──▶ BlockTable
-    Strategy  ──refresh(provider)──────▶ provider.status(job ids) ──▶ ended blocks dropped and returned
+    Strategy  ──refresh(provider, failures)─▶ provider.status(job ids) ──▶ ended blocks dropped and returned
+                                               (and reported to BlockFailures, with the stderr tail
+                                                of those that ended before a worker connected)
     scale_in  ──take_newest(n)─────────▶ the newest n blocks, removed (the caller cancels them)
     shutdown  ──take_all()─────────────▶ every block, removed
 
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 
 from parsl.interfaces import ExecutionProvider, JobState, Monitor, report_block
 
+from .failures import BlockFailures
+
 logger = logging.getLogger(__name__)
 
 
@@ -33,6 +37,8 @@ class HeldBlock:
     state: JobState = JobState.PENDING
     #: set by the executor once a worker of this block has connected
     connected: bool = False
+    #: the end of the block's stderr, read when it ended before a worker connected
+    stderr_tail: str = ""
 
 
 class BlockTable:
@@ -64,8 +70,9 @@ class BlockTable:
         with self._lock:
             return {b.block_id: b.job_id for b in self._blocks.values()}
 
-    def refresh(self, provider: ExecutionProvider) -> list[HeldBlock]:
-        """Ask the provider for every block's state; drop and return the blocks that ended."""
+    def refresh(self, provider: ExecutionProvider, failures: BlockFailures | None = None) -> list[HeldBlock]:
+        """Ask the provider for every block's state; drop and return the blocks that ended,
+        each reported to ``failures`` (the executor's cap on failed block starts)."""
         blocks = self.held()
         if not blocks:
             return []
@@ -79,6 +86,9 @@ class BlockTable:
                     ended.append(b)
         for b in ended:
             report_block(self.monitor, self.label, b.block_id, "ended", b.state.value)
+            if failures is not None:
+                b.stderr_tail = "" if b.connected else provider.stderr_tail(b.job_id)
+                failures.ended(b.block_id, b.job_id, b.state, b.connected, b.stderr_tail)
         return ended
 
     def take_newest(self, n: int) -> list[HeldBlock]:

@@ -37,6 +37,9 @@ class ScalingPolicy:
             node counts as 1 here, since its value is unknown to the client.
         parallelism: ``p`` in [0, 1].
         max_idletime: seconds without any active task before blocks are released.
+        max_block_failures: blocks in a row that may end before any of their workers
+            connected; then no more blocks are started and the waiting tasks fail with
+            :class:`~parsl.executors.errors.ScalingFailed` (see :mod:`.failures`).
     """
 
     min_blocks: int = 0
@@ -45,6 +48,7 @@ class ScalingPolicy:
     tasks_per_block: int = 1
     parallelism: float = 1.0
     max_idletime: float = 2.0
+    max_block_failures: int = 3
 
     def __post_init__(self) -> None:
         for name in ("min_blocks", "init_blocks", "max_blocks"):
@@ -59,11 +63,13 @@ class ScalingPolicy:
             raise ConfigurationError(f"must be a positive integer, got {self.tasks_per_block!r}", "tasks_per_block")
         if not 0.0 <= float(self.parallelism) <= 1.0:
             raise ConfigurationError(f"must be between 0 and 1, got {self.parallelism!r}", "parallelism")
+        if isinstance(self.max_block_failures, bool) or not isinstance(self.max_block_failures, int) or self.max_block_failures < 1:
+            raise ConfigurationError(f"must be a positive integer, got {self.max_block_failures!r}", "max_block_failures")
         if self.max_idletime < 0:
             raise ConfigurationError(f"cannot be negative, got {self.max_idletime!r}", "max_idletime")
 
     @classmethod
-    def from_shape(cls, shape: BlockShape, max_idletime: float = 2.0) -> ScalingPolicy:
+    def from_shape(cls, shape: BlockShape, max_idletime: float = 2.0, max_block_failures: int = 3) -> ScalingPolicy:
         tpn = shape.tasks_per_node
         slots = tpn if isinstance(tpn, int) else (int(tpn) if str(tpn).strip().isdigit() else 1)
         return cls(
@@ -73,6 +79,7 @@ class ScalingPolicy:
             tasks_per_block=max(1, slots),
             parallelism=shape.parallelism,
             max_idletime=max_idletime,
+            max_block_failures=max_block_failures,
         )
 
 

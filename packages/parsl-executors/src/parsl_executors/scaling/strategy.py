@@ -8,7 +8,8 @@
                                     held   = executor.held_blocks()      (provider status)
                                     usable = executor.usable_blocks(held) (live workers only)
                                     decide(policy, active, held, idle_for, usable)
-                                        ├─▶ executor.scale_out(n)
+                                        ├─▶ executor.scale_out(n)   (unless block failures are capped:
+                                        │                            then executor.fail_waiting(error))
                                         └─▶ executor.release_idle(n)
 
 The strategy knows executors only through :class:`BlockScalable`; it never sees a provider.
@@ -22,6 +23,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
 from .decision import Decision, ScalingPolicy, decide
+from .failures import BlockFailures
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,20 @@ class BlockScalable(ABC):
         if lock is None:
             lock = self.__dict__.setdefault("_scaling_lock", threading.Lock())
         return lock
+
+    @property
+    def block_failures(self) -> BlockFailures:
+        """Consecutive failed block starts, capped by ``policy.max_block_failures``. The
+        executor reports each block that ended on its own (:meth:`BlockFailures.ended`) and
+        each worker that connected (:meth:`BlockFailures.worker_connected`)."""
+        failures = self.__dict__.get("_block_failures")
+        if failures is None:
+            failures = self.__dict__.setdefault("_block_failures", BlockFailures(self.label, self.policy.max_block_failures))
+        return failures
+
+    def fail_waiting(self, err: BaseException) -> None:
+        """Fail the tasks waiting for a worker with ``err``: called while block failures are
+        capped (a worker that is still connected keeps serving; override to do more)."""
 
     @property
     @abstractmethod
@@ -120,7 +136,11 @@ class Strategy:
         usable = ex.usable_blocks(held)
         d = decide(ex.policy, active, held, idle_for, usable)
         self.last[ex.label] = d
-        if d.scale_out:
+        tripped = ex.block_failures.tripped
+        if d.scale_out and tripped is not None:
+            # blocks keep failing to start: no more of them; the waiting tasks get the error
+            ex.fail_waiting(tripped)
+        elif d.scale_out:
             logger.info(
                 "executor %s: %d active tasks, %d blocks held (%.2f usable), target %d: adding %d",
                 ex.label, active, held, usable, d.target, d.scale_out,

@@ -164,6 +164,14 @@ class Local(BlockProvider):
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.proc.poll() is None)
 
+    def stderr_tail(self, job_id: str, max_bytes: int = 2000) -> str:
+        """The end of the block's ``<job>.err`` file (``""`` for unknown jobs)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            return ""
+        return read_tail(os.path.join(self.local_channel.script_dir, f"{job.name}.err"), max_bytes)
+
     def shutdown(self) -> None:
         """Cancel every block still running. Idempotent."""
         with self._lock:
@@ -180,6 +188,17 @@ class Local(BlockProvider):
         except subprocess.TimeoutExpired:
             pass
         return self._state(job)
+
+
+def read_tail(path: str, max_bytes: int) -> str:
+    """The last ``max_bytes`` of a file, decoded leniently; ``""`` if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_bytes))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _q(s: str) -> str:
