@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
+from .dataflow.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER, DependencyResolver
 from .errors import ConfigurationError
 from .interfaces import Memoizer, ParslExecutor, parse_walltime
 
@@ -42,6 +43,11 @@ class Config:
         usage_tracking: opt in to anonymous usage statistics (off by default).
         controller: the 0.5.0 ``controller`` block, for executors that use one (ipp).
         site_data: per-site ``data`` blocks of a 0.5.0 config (working_dir, globus).
+        dependency_resolver: which futures in an app call are its dependencies: None or
+            :data:`~parsl.dataflow.dependency_resolvers.SHALLOW_DEPENDENCY_RESOLVER` (futures
+            passed directly as arguments and the items of ``inputs=``, as 0.5.0 and upstream
+            Parsl do) or :data:`~parsl.dataflow.dependency_resolvers.DEEP_DEPENDENCY_RESOLVER`
+            (also futures nested in lists, tuples, sets and dicts).
     """
 
     executors: Sequence[ParslExecutor] = field(default_factory=_default_executors)
@@ -58,6 +64,7 @@ class Config:
     usage_tracking: bool = False
     controller: Mapping[str, Any] | None = None
     site_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    dependency_resolver: DependencyResolver | None = None
 
     def __post_init__(self) -> None:
         executors = self.executors
@@ -99,6 +106,17 @@ class Config:
             raise ConfigurationError(f"must be a non-empty path, got {self.run_dir!r}", "run_dir")
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
+        if self.dependency_resolver is not None and not isinstance(self.dependency_resolver, DependencyResolver):
+            raise ConfigurationError(
+                f"{self.dependency_resolver!r} is not a DependencyResolver; use SHALLOW_DEPENDENCY_RESOLVER or "
+                "DEEP_DEPENDENCY_RESOLVER from parsl.dataflow.dependency_resolvers",
+                "dependency_resolver",
+            )
+
+    @property
+    def resolver(self) -> DependencyResolver:
+        """The dependency resolver in effect (shallow when none was given)."""
+        return self.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
 
     def with_(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated again)."""

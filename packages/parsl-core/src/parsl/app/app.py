@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigurationError
@@ -17,6 +18,30 @@ if TYPE_CHECKING:
     from ..dataflow.futures import AppFuture
 
 _UNSET_SITES = "all"
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+def _holds_future(value: Any) -> bool:
+    if isinstance(value, Future):
+        return True
+    if isinstance(value, _CONTAINERS):
+        return any(_holds_future(v) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def defaults_holding_futures(func: Callable[..., Any]) -> tuple[tuple[str, int | None, Any], ...]:
+    """``(name, position or None, default)`` for each parameter of ``func`` whose default value
+    is or holds a future (checked once, at decoration; cheap when there are none)."""
+    defaults = getattr(func, "__defaults__", None) or ()
+    kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    if not any(_holds_future(d) for d in defaults) and not any(_holds_future(d) for d in kwdefaults.values()):
+        return ()
+    out: list[tuple[str, int | None, Any]] = []
+    for i, (name, p) in enumerate(inspect.signature(func).parameters.items()):
+        if p.default is inspect.Parameter.empty or p.kind is inspect.Parameter.POSITIONAL_ONLY or not _holds_future(p.default):
+            continue  # (a positional-only default cannot be passed by name: left to Python)
+        out.append((name, i if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else None, p.default))
+    return tuple(out)
 
 
 def _normalise_sites(sites: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -68,6 +93,7 @@ class AppBase:
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
         if executor is not None and self.sites is not None:
             executor.check_sites(self.sites, self.func_name)
+        self._future_defaults = defaults_holding_futures(func)
         self.executable = self._make_executable()
 
     def _make_executable(self) -> Callable[..., Any]:
@@ -96,6 +122,13 @@ class AppBase:
         return None, None
 
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
+        if self._future_defaults:
+            # futures in the function's default values are dependencies too (as upstream
+            # resolves them): pass each default the caller did not override explicitly
+            n = len(args)
+            for name, position, value in self._future_defaults:
+                if name not in kwargs and (position is None or position >= n):
+                    kwargs[name] = value
         return self._dfk().submit_app(self, args, kwargs)
 
     def __repr__(self) -> str:

@@ -44,7 +44,8 @@ from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
 from . import exit_signals as _signals
 from . import loader
-from .dependencies import failed_parents, resolve, scan
+from .dependencies import failed_parents
+from .dependency_resolvers import DependencyResolver, gather_call, normalise_inputs, unwrap_call
 from .error import KernelClosed
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("parsl.dataflow")
 
-_ATOMS = frozenset({int, float, str, bytes, bool, type(None)})
 _INTERNAL = "_parsl_internal"
 _WAIT_REPORT_SECONDS = 10.0
 
@@ -83,6 +83,9 @@ class DataFlowKernel:
         checkpointMode (None, 'dfk_exit', 'task_exit', 'periodic', 'manual')
         checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
         data_manager (DataManager): User created DataManager
+        dependency_resolver (DependencyResolver): which futures in a call are dependencies
+            (:mod:`parsl.dataflow.dependency_resolvers`; default: only those passed directly
+            as arguments and the items of ``inputs=``)
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class DataFlowKernel:
         lazy_fail: bool | None = None,
         checkpointPeriod: str | None = None,
         memoizer: Memoizer | None = None,
+        dependency_resolver: DependencyResolver | None = None,
     ) -> None:
         cfg = apply_dfk_keywords(
             resolve_config(config, executors),
@@ -112,6 +116,7 @@ class DataFlowKernel:
             checkpointPeriod=checkpointPeriod,
             memoizer=memoizer,
             data_manager=data_manager,
+            dependency_resolver=dependency_resolver,
         )
         self._config = cfg
 
@@ -123,6 +128,7 @@ class DataFlowKernel:
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
+        self.dependency_resolver = cfg.resolver
         self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else default_memoizer(cfg)  # an empty one is falsy
         try:
             self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
@@ -263,13 +269,9 @@ class DataFlowKernel:
             app.ignore_for_cache,
             kind == "join",
         )
-        found: list[concurrent.futures.Future[Any]] = []
-        for a in args:
-            if type(a) not in _ATOMS:
-                scan(a, found)
-        for v in kwargs.values():
-            if type(v) not in _ATOMS:
-                scan(v, found)
+        if "inputs" in kwargs:
+            normalise_inputs(kwargs)
+        found = gather_call(self.dependency_resolver, args, kwargs)
         inputs = kwargs.get("inputs")
         if inputs and isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.is_remote for i in inputs):
             # remote files are staged in first: the task waits for their DataFutures
@@ -400,8 +402,7 @@ class DataFlowKernel:
                     )
                     self._finish(record, exc=exc)
                     return
-                record.args = tuple([resolve(a) if type(a) not in _ATOMS else a for a in record.args])
-                record.kwargs = {k: resolve(v) if type(v) not in _ATOMS else v for k, v in record.kwargs.items()}
+                record.args, record.kwargs = unwrap_call(self.dependency_resolver, record.args, record.kwargs)
                 record.depends = None
             if self._aborted is not None:
                 record.on(Event.fail)
