@@ -182,5 +182,5 @@ def test_a_custom_resolver_follows_the_upstream_contract():
 
 
 def test_config_rejects_a_resolver_of_the_wrong_type():
-    with pytest.raises(ConfigurationError, match="dependency_resolver.*DEEP_DEPENDENCY_RESOLVER"):
+    with pytest.raises(ConfigurationError, match=r"dependency_resolver.*DEEP_DEPENDENCY_RESOLVER"):
         parsl.Config(dependency_resolver="deep")
