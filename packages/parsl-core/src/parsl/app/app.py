@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..errors import ConfigurationError
 from .bash import BashCall
 from .errors import InvalidAppTypeError
-from .walltime import TimedCall
+from .walltime import TimedCall, check_walltime, walltime_parameter
 
 if TYPE_CHECKING:
     from ..dataflow.dflow import DataFlowKernel
@@ -65,15 +65,14 @@ class AppBase:
         self,
         func: Callable[..., Any],
         executor: DataFlowKernel | None = None,
-        walltime: float | None = 60,
+        walltime: float | None = None,
         sites: str | Sequence[str] | None = "all",
         cache: bool = False,
         ignore_for_cache: Sequence[str] | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"an app wraps a function, got {func!r}")
-        if walltime is not None and (not isinstance(walltime, (int, float)) or walltime <= 0):
-            raise ConfigurationError(f"walltime must be a positive number of seconds or None, got {walltime!r}", "walltime")
+        check_walltime(walltime)
         if executor is not None:
             from ..dataflow.dflow import DataFlowKernel
 
@@ -84,6 +83,11 @@ class AppBase:
                 )
         self.func = func
         self.data_flow_kernel = executor
+        self._takes_walltime, default_walltime = walltime_parameter(func)
+        # a walltime is enforced only where the user gave one: to the decorator, as the
+        # (numeric) default of the function's own walltime parameter, or at call time
+        if walltime is None and isinstance(default_walltime, (int, float)) and not isinstance(default_walltime, bool) and default_walltime > 0:
+            walltime = default_walltime
         self.walltime = walltime
         self.sites = _normalise_sites(sites)
         self.cache = bool(cache)
@@ -97,7 +101,17 @@ class AppBase:
         self.executable = self._make_executable()
 
     def _make_executable(self) -> Callable[..., Any]:
+        return self._timed(self.walltime)
+
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        """What an executor runs for a call of this app with ``walltime``."""
         return self.func
+
+    def executable_for(self, kwargs: dict[str, Any]) -> Callable[..., Any]:
+        """What an executor runs for a call given ``walltime=`` (removed from ``kwargs`` when
+        the function does not take it)."""
+        walltime = kwargs["walltime"] if self._takes_walltime else kwargs.pop("walltime")
+        return self._timed(check_walltime(walltime))
 
     @property
     def fn_hash(self) -> str:
@@ -138,10 +152,10 @@ class AppBase:
 class PythonApp(AppBase):
     """Extends AppBase to cover the Python App."""
 
-    def _make_executable(self) -> Callable[..., Any]:
-        if self.walltime is None:
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        if walltime is None:
             return self.func
-        return TimedCall(self.func, self.walltime, self.func_name)
+        return TimedCall(self.func, walltime, self.func_name)
 
 
 class BashApp(AppBase):
@@ -158,7 +172,10 @@ class BashApp(AppBase):
         except (TypeError, ValueError):
             pass
         self._defaults = defaults
-        return BashCall(self.func, self.func_name, self.walltime, defaults)
+        return self._timed(self.walltime)
+
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        return BashCall(self.func, self.func_name, walltime, self._defaults)
 
     def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         defaults = self._defaults
@@ -171,8 +188,8 @@ class JoinApp(AppBase):
 
     kind = "join"
 
-    def _make_executable(self) -> Callable[..., Any]:
-        return self.func
+    def executable_for(self, kwargs: dict[str, Any]) -> Callable[..., Any]:
+        return self.executable  # a join app's own work is only to call other apps
 
 
 _KINDS = {"python": PythonApp, "bash": BashApp}
@@ -181,7 +198,7 @@ _KINDS = {"python": PythonApp, "bash": BashApp}
 def App(
     apptype: str,
     executor: DataFlowKernel | None = None,
-    walltime: float | None = 60,
+    walltime: float | None = None,
     cache: bool = False,
     sites: str | Sequence[str] = "all",
 ) -> Callable[[Callable[..., Any]], AppBase]:
@@ -193,7 +210,9 @@ def App(
             been cleaned up, or if None)
 
     Kwargs:
-        walltime (int) : Walltime for app in seconds, default=60
+        walltime (int) : Walltime for app in seconds, enforced only when given here or at
+            call time (``f(x, walltime=30)``). 0.5.0 documented a default of 60 that it never
+            enforced for python apps, and real apps run for longer: so there is no default.
         sites (strList) : List of site names on which the app could execute, default='all'
         cache (Bool) : Enable caching of the app call, default=False
 
@@ -221,14 +240,18 @@ def _modern(
     cache: bool,
     executors: str | Sequence[str],
     ignore_for_cache: Sequence[str] | None,
-    walltime: float | None,
 ) -> Any:
     def decorator(func: Callable[..., Any]) -> AppBase:
-        return cls(func, data_flow_kernel, walltime=walltime, sites=executors, cache=cache, ignore_for_cache=ignore_for_cache)
+        return cls(func, data_flow_kernel, sites=executors, cache=cache, ignore_for_cache=ignore_for_cache)
 
     if function is not None:
         return decorator(function)
     return decorator
+
+
+# The modern decorators take exactly upstream Parsl's arguments, so that anything else is a
+# TypeError at decoration. A walltime is given per call (``f(x, walltime=30)``) or as the
+# default of the function's own ``walltime`` parameter, as upstream documents.
 
 
 def python_app(
@@ -237,11 +260,10 @@ def python_app(
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
 ) -> Any:
     """Decorator for a python app; usable bare (``@python_app``) or with options. Returns a
     :class:`PythonApp` (or a decorator that makes one)."""
-    return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+    return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
 
 
 def bash_app(
@@ -250,11 +272,10 @@ def bash_app(
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
 ) -> Any:
     """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
     :class:`BashApp` (or a decorator that makes one)."""
-    return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+    return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
 
 
 def join_app(
@@ -265,4 +286,4 @@ def join_app(
 ) -> Any:
     """Decorator for a join app: the function returns a future or a list of futures (from
     other apps), and the app's own future completes with their result(s)."""
-    return _modern(JoinApp, function, data_flow_kernel, cache, "all", ignore_for_cache, None)
+    return _modern(JoinApp, function, data_flow_kernel, cache, "all", ignore_for_cache)

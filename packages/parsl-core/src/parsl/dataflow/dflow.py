@@ -258,7 +258,7 @@ class DataFlowKernel:
         cache = app.cache and self._memo_enabled
         record = TaskRecord(
             tid,
-            app.executable,
+            app.executable if "walltime" not in kwargs else app.executable_for(kwargs),
             app.func_name,
             app.fn_hash if cache else "",
             args,
