@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers
+PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers packages/parsl-monitoring
 # every package with the extras its tests use
-EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers -e packages/parsl-monitoring
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration services services-stop lint types bench build check-versions bump clean
+.PHONY: help venv run test test-unit test-integration services services-stop lint types bench bench-check mutation build check-versions bump clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,13 +44,19 @@ test-integration: venv services ## integration tests only
 	$(PY) -m pytest tests-integration $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	$(VENV)/bin/ruff check packages tests-integration bench examples
+	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples scripts
 
 types: venv ## mypy over every package
 	$(VENV)/bin/mypy
 
-bench: venv ## run the benchmark suite and print figures against concurrent.futures
-	$(PY) bench/run.py
+bench: venv ## run the benchmarks, print figures against baselines from the same run, write bench/RESULTS.md
+	$(PY) bench/run.py --table bench/RESULTS.md $(BENCH_ARGS)
+
+mutation: venv ## mutation testing of the core's decision modules (~25 min on 2 cores): make mutation MUTATION_ARGS="--only states"
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
+bench-check: venv ## the same, failing when a figure misses its target
+	$(PY) bench/run.py --check --table bench/RESULTS.md $(BENCH_ARGS)
 
 build: venv ## build every wheel with poetry-core and check their metadata
 	rm -rf dist && mkdir -p dist

@@ -33,7 +33,7 @@ def main() -> int:
         data = tomllib.loads(pp.read_text())["project"]
         projects[data["name"]] = (pp, data)
     problems = []
-    for name, (pp, data) in projects.items():
+    for name, (_pp, data) in projects.items():
         for req in data.get("dependencies", []):
             m = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\((.*)\)|(.*))$", req)
             if not m:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 EXPECTED_GROUPS = {
     "parsl_core": {"parsl.executors", "parsl.staging", "console_scripts"},
+    "parsl_monitoring": {"parsl.monitoring", "parsl.commands"},
 }
 
 

@@ -15,6 +15,7 @@ PACKAGES = {
     "libsubmit": ROOT / "packages/libsubmit/src/libsubmit",
     "parsl_data": ROOT / "packages/parsl-data/src/parsl_data",
     "parsl_containers": ROOT / "packages/parsl-containers/src/parsl_containers",
+    "parsl_monitoring": ROOT / "packages/parsl-monitoring/src/parsl_monitoring",
 }
 PLUGINS = set(PACKAGES) - {"parsl"}
 

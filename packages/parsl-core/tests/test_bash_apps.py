@@ -172,3 +172,16 @@ def test_malformed_stream_specs_are_bad_std_stream_file(dfk, spec):
 
     with pytest.raises(BadStdStreamFile):
         echo(stdout=spec).result()
+
+
+@pytest.mark.parametrize("sig", [9, 15])
+def test_command_killed_by_a_signal_fails_with_the_signal(dfk, sig):
+    """A shell that dies of a signal has no exit code of its own: the app still fails, and the
+    failure says which signal (Popen's negative return code)."""
+    @App("bash", dfk)
+    def die(s):
+        return "kill -{0} $$; echo still here"
+
+    with pytest.raises(BashExitFailure) as ei:
+        die(sig).result()
+    assert ei.value.exitcode == -sig

@@ -119,6 +119,25 @@ def test_function_hash_without_source_is_the_same_in_every_process(tmp_path: os.
     assert len(outs) == 1
 
 
+def test_keys_of_set_frozenset_and_dict_arguments_are_the_same_in_every_process() -> None:
+    """Set iteration order follows the string hash, which differs per process: the key must sort
+    the elements, or a checkpointed call with a set argument never hits in a later run."""
+    script = textwrap.dedent(
+        """
+        from parsl.dataflow.memoization import id_for_memo
+        words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+        for value in (set(words), frozenset(words), {w: len(w) for w in words}, {w: set(w) for w in words}):
+            print(id_for_memo(value).hex())
+        """
+    )
+    outs = set()
+    for seed in ("0", "1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outs.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout)
+    assert len(outs) == 1
+    assert len(next(iter(outs)).split()) == 4
+
+
 def test_ignore_for_cache_is_honoured_and_the_callers_list_is_not_changed(k: parsl.DataFlowKernel) -> None:
     ignore = ["x"]
 

@@ -337,3 +337,12 @@ def test_executor_object_reused_by_a_second_kernel():
 
         assert value(expected).result(timeout=10) == expected
         dfk.cleanup()
+
+
+def test_app_parameters_may_share_names_with_the_kernels_own(dfk):
+    """An app's own keywords named like the walltime wrapper's parameters reach the app."""
+    @App("python", dfk, walltime=30)
+    def f(func=None, walltime=None, name=None):
+        return (func, walltime, name)
+
+    assert f(func=1, walltime=2, name=3).result() == (1, 2, 3)

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from .dataflow.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER, DependencyResolver
 from .errors import ConfigurationError
-from .interfaces import Memoizer, ParslExecutor, parse_walltime
+from .interfaces import Memoizer, Monitor, ParslExecutor, parse_walltime
 
 CHECKPOINT_MODES = (None, "task_exit", "periodic", "dfk_exit", "manual")
 
@@ -41,6 +41,11 @@ class Config:
         memoizer: a custom :class:`~parsl.interfaces.Memoizer`.
         initialize_logging: write ``<run_dir>/parsl.log``.
         usage_tracking: opt in to anonymous usage statistics (off by default).
+        monitoring: record every task's transitions, where it ran, and block events, for
+            ``parsl status`` / ``parsl report`` / ``parsl web``: True loads the ``sqlite``
+            monitoring plugin (``pip install parsl-monitoring``; it writes
+            ``<run dir>/monitoring.db``); a :class:`~parsl.interfaces.Monitor` is used as given.
+            Off by default, and free when off.
         controller: the 0.5.0 ``controller`` block, for executors that use one (ipp).
         site_data: per-site ``data`` blocks of a 0.5.0 config (working_dir, globus).
         dependency_resolver: which futures in an app call are its dependencies: None or
@@ -62,6 +67,7 @@ class Config:
     data_manager: Any = None
     initialize_logging: bool = True
     usage_tracking: bool = False
+    monitoring: bool | Monitor = False
     controller: Mapping[str, Any] | None = None
     site_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     dependency_resolver: DependencyResolver | None = None
@@ -104,6 +110,8 @@ class Config:
         object.__setattr__(self, "checkpoint_files", tuple(files))
         if not isinstance(self.run_dir, str) or not self.run_dir:
             raise ConfigurationError(f"must be a non-empty path, got {self.run_dir!r}", "run_dir")
+        if not isinstance(self.monitoring, (bool, Monitor)):
+            raise ConfigurationError(f"must be True, False or a parsl.interfaces.Monitor, got {self.monitoring!r}", "monitoring")
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
         if self.dependency_resolver is not None and not isinstance(self.dependency_resolver, DependencyResolver):

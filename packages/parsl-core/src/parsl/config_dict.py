@@ -37,7 +37,7 @@ DATA_KEYS = {"working_dir", "globus"}
 GLOBUS_KEYS = {"endpoint_name", "endpoint_path", "local_path"}
 GLOBALS_KEYS = {
     "lazyErrors", "retries", "appCache", "memoize", "checkpointMode", "checkpointPeriod",
-    "checkpointFiles", "runDir", "usageTracking", "initializeLogging",
+    "checkpointFiles", "runDir", "usageTracking", "initializeLogging", "monitoring",
 }
 CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode"}
 
@@ -235,6 +235,7 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
     run_dir = _get(g, "runDir", str, "globals", "runinfo")
     usage = _get(g, "usageTracking", bool, "globals", False)
     init_logging = _get(g, "initializeLogging", bool, "globals", True)
+    monitoring = _get(g, "monitoring", bool, "globals", False)
 
     executors = [executor_from_site(s, controller) for s in sites]
     return Config(
@@ -248,6 +249,7 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
         run_dir=run_dir,
         usage_tracking=usage,
         initialize_logging=init_logging,
+        monitoring=monitoring,
         controller=dict(controller),
         site_data={s.name: dict(s.data) for s in sites if s.data},
     )

@@ -1,11 +1,13 @@
-"""The plugin registry: executors, providers, channels, launchers, staging and containers by name.
+"""The plugin registry: executors, providers, channels, launchers, staging, containers,
+monitoring and ``parsl`` sub-commands by name.
 
 Lookup order for ``get(kind, name)``:
 
 1. programmatic registrations (:func:`register`), for embedding and tests;
 2. one cached scan of the entry-point group of that kind (``parsl.executors``,
    ``parsl.providers``, ``parsl.channels``, ``parsl.launchers``, ``parsl.staging``,
-   ``parsl.containers``); parsl-core registers ``threads`` and ``file`` there too;
+   ``parsl.containers``, ``parsl.monitoring``, ``parsl.commands``); parsl-core registers
+   ``threads`` and ``file`` there too;
 3. a :class:`~parsl.errors.PluginNotFound` that lists what is installed, suggests a close name,
    and, for a name that a known distribution provides, gives the ``pip install`` line.
 
@@ -33,6 +35,8 @@ KINDS: dict[str, str] = {
     "launcher": "parsl.launchers",
     "staging": "parsl.staging",
     "container": "parsl.containers",
+    "monitoring": "parsl.monitoring",
+    "command": "parsl.commands",
 }
 
 #: names that the project's own distributions provide, for the "install it with" hint
@@ -56,6 +60,8 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("staging", "globus"): "parsl-data[globus]",
     **{("staging", n): "parsl-data" for n in ("http", "https", "ftp")},
     **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity")},
+    ("monitoring", "sqlite"): "parsl-monitoring",
+    **{("command", n): "parsl-monitoring" for n in ("status", "top", "report", "web", "run")},
 }
 
 # module names whose distribution is not spelled like the module
@@ -150,6 +156,7 @@ def _expected_types(kind: str) -> tuple[type, ...] | None:
         "provider": (interfaces.ExecutionProvider,),
         "channel": (interfaces.Channel,),
         "staging": (interfaces.Staging,),
+        "monitoring": (interfaces.Monitor,),
     }.get(kind)
 
 

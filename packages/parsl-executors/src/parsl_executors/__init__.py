@@ -21,6 +21,10 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source of truth: the distribution's metadata
+        from importlib import metadata
+
+        return metadata.version("parsl-executors")
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -252,7 +252,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Send ``func(*args, **kwargs)`` to an engine; return its future."""
         if self._shutdown:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")

@@ -41,14 +41,14 @@ from ..app.futures import DataFuture
 from ..config import Config
 from ..data_provider.files import File
 from ..errors import ConfigurationError, WorkflowAborted
-from ..interfaces import ExecutorContext, Memoizer, ParslExecutor
+from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
 from . import exit_signals as _signals
 from . import loader
 from .dependencies import failed_parents
 from .dependency_resolvers import DependencyResolver, gather_call, normalise_inputs, unwrap_call
 from .error import KernelClosed
 from .futures import AppFuture
-from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_run_log
+from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
 from .rundir import make_rundir
 from .states import Event, States
 from .taskrecord import TaskRecord
@@ -136,6 +136,12 @@ class DataFlowKernel:
             self._stop_logging()
             raise
         self._memo_enabled = cfg.app_cache
+        try:
+            self._monitor = start_monitor(cfg.monitoring, self.run_id, self.run_dir)
+        except BaseException:
+            self.memoizer.close()
+            self._stop_logging()
+            raise
 
         self._ids = itertools.count()
         self._tasks: dict[int, TaskRecord] = {}
@@ -146,7 +152,9 @@ class DataFlowKernel:
         self._cleanup_lock = threading.Lock()
 
         self.executors: dict[str, ParslExecutor] = {}
-        context = ExecutorContext(run_id=self.run_id, run_dir=self.run_dir, settings={"controller": dict(cfg.controller or {})})
+        context = ExecutorContext(
+            run_id=self.run_id, run_dir=self.run_dir, settings={"controller": dict(cfg.controller or {})}, monitor=self._monitor
+        )
         started: list[ParslExecutor] = []
         try:
             for ex in cfg.executors:
@@ -159,6 +167,8 @@ class DataFlowKernel:
             for ex in started:
                 ex.shutdown(block=False)
             self.memoizer.close()
+            if self._monitor is not None:
+                self._monitor.close()
             self._stop_logging()
             raise
         self._context = context
@@ -222,6 +232,7 @@ class DataFlowKernel:
     def submit(
         self,
         func: Callable[..., Any],
+        /,
         *args: Any,
         parsl_sites: str | Sequence[str] = "all",
         fn_hash: str | None = None,
@@ -256,9 +267,11 @@ class DataFlowKernel:
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
         cache = app.cache and self._memo_enabled
+        mon = self._monitor
+        func = app.executable if "walltime" not in kwargs else app.executable_for(kwargs)
         record = TaskRecord(
             tid,
-            app.executable if "walltime" not in kwargs else app.executable_for(kwargs),
+            func if mon is None else MonitoredCall(func, kind == "bash"),
             app.func_name,
             app.fn_hash if cache else "",
             args,
@@ -277,6 +290,9 @@ class DataFlowKernel:
             # remote files are staged in first: the task waits for their DataFutures
             record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
         self._tasks[tid] = record
+        if mon is not None:
+            record.mon = mon
+            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)])
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
@@ -293,13 +309,18 @@ class DataFlowKernel:
     def wait_for_current_tasks(self) -> None:
         """Wait until every task submitted so far (and any they submit) has finished."""
         start = time.monotonic()
-        while True:
-            outstanding = [r.app_fu for r in list(self._tasks.values())]
-            if not outstanding:
-                return
-            _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
-            if not_done:
-                logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
+        stop_display = self._monitor.progress_display() if self._monitor is not None and self._tasks else None
+        try:
+            while True:
+                outstanding = [r.app_fu for r in list(self._tasks.values())]
+                if not outstanding:
+                    return
+                _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
+                if not_done:
+                    logger.info("waiting for %d outstanding tasks (%.0f s so far)", len(not_done), time.monotonic() - start)
+        finally:
+            if stop_display is not None:
+                stop_display()
 
     def checkpoint(self) -> str | None:
         """Checkpoint the dfk incrementally: every completed, cached task not yet checkpointed
@@ -334,6 +355,11 @@ class DataFlowKernel:
                 logger.exception("shutting down executor %s failed", ex.label)
         if self._data_manager is not None:
             self._data_manager.shutdown()
+        if self._monitor is not None:
+            try:
+                self._monitor.close()
+            except Exception:
+                logger.exception("closing the monitor failed")
         failed = peek_count(self._failed)
         logger.info("DataFlowKernel cleaned up: %d tasks submitted, %d failed", self.task_count, failed)
         if self._usage is not None:
@@ -458,6 +484,8 @@ class DataFlowKernel:
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None
+        if record.mon is not None:
+            result = self._ran(record, result, exc)
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
@@ -481,6 +509,15 @@ class DataFlowKernel:
             except Exception:
                 logger.exception("could not memoize the result of task %d", record.id)
         self._finish(record, result=result)
+
+    def _ran(self, record: TaskRecord, result: Any, exc: BaseException | None) -> Any:
+        """Report where and when this try ran (monitoring on); return the bare result."""
+        info = getattr(exc, "parsl_run_info", None) if exc is not None else None
+        if isinstance(result, MonitoredRun):
+            info, result = result.info, result.value
+        if isinstance(info, RunInfo):
+            record.mon.task_ran(record.id, record.fail_count, info)  # type: ignore[union-attr]
+        return result
 
     def _join(self, record: TaskRecord, inner: Any) -> None:
         if isinstance(inner, concurrent.futures.Future):
@@ -534,6 +571,8 @@ class DataFlowKernel:
             return
         fu.set_exception(exc)
         next(self._failed)
+        if record.mon is not None:
+            record.mon.task_failed(record.id, exc)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from ..config import Config
 from ..errors import ConfigurationError
-from ..interfaces import Memoizer, ParslExecutor
+from ..interfaces import Memoizer, Monitor, ParslExecutor
 from .memoization import from_config as memoizer_from_config
 
 #: DataFlowKernel keyword -> Config field (the keywords override the config)
@@ -74,3 +74,18 @@ def start_run_log(run_dir: str) -> logging.Handler:
         parsl_logger.setLevel(logging.INFO)
     parsl_logger.addHandler(handler)
     return handler
+
+
+def start_monitor(setting: bool | Monitor, run_id: str, run_dir: str) -> Monitor | None:
+    """The workflow's monitor, started, or None when monitoring is off. ``PARSL_MONITORING=1``
+    in the environment (what ``parsl run`` sets) turns it on for a config that leaves it off."""
+    if setting is False and os.environ.get("PARSL_MONITORING", "") in ("", "0"):
+        return None
+    if isinstance(setting, Monitor):
+        monitor = setting
+    else:
+        from ..plugins import create
+
+        monitor = create("monitoring", "sqlite")
+    monitor.start(run_id, run_dir)
+    return monitor

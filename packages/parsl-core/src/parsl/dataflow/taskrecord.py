@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .states import Event, States, next_state
 
 if TYPE_CHECKING:
-    from ..interfaces import ParslExecutor
+    from ..interfaces import Monitor, ParslExecutor
     from .futures import AppFuture
 
 
@@ -30,6 +30,7 @@ class TaskRecord:
         "join",
         "kwargs",
         "memo_key",
+        "mon",
         "pending",
         "sites",
         "state",
@@ -67,10 +68,15 @@ class TaskRecord:
         self.join = join
         self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
+        self.mon: Monitor | None = None  # the workflow's monitor, when monitoring is on
 
     def on(self, event: Event) -> States:
         """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
         self.state = new = next_state(self.state, event)
+        mon = self.mon
+        if mon is not None:
+            ex = self.executor
+            mon.task_state(self.id, new.value, self.fail_count, ex.label if ex is not None else None)
         return new
 
     def __repr__(self) -> str:

@@ -82,7 +82,7 @@ class ThreadPoolExecutor(ParslExecutor):
                 self._shutdown = False
         self.context = context
 
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> LeanFuture:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> LeanFuture:
         """Submits work to the thread pool; returns a ``concurrent.futures.Future``."""
         if self._shutdown:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")

@@ -7,6 +7,7 @@ from .channel import Channel
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
+from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
 from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
@@ -20,7 +21,11 @@ __all__ = [
     "JobState",
     "Launcher",
     "Memoizer",
+    "Monitor",
+    "MonitoredCall",
+    "MonitoredRun",
     "ParslExecutor",
+    "RunInfo",
     "SiteSpec",
     "Staging",
     "parse_walltime",

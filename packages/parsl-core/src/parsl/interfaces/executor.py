@@ -14,18 +14,24 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from .monitoring import Monitor
 
 
 @dataclass(frozen=True)
 class ExecutorContext:
     """Everything an executor learns from the kernel, handed over once in
     :meth:`ParslExecutor.start`: the run id and the run directory (where it may keep its own
-    files under ``<run_dir>/<label>/``), plus settings shared by the workflow."""
+    files under ``<run_dir>/<label>/``), plus settings shared by the workflow, and the
+    workflow's :class:`~parsl.interfaces.Monitor` (None when monitoring is off), to which an
+    executor reports block and worker events."""
 
     run_id: str
     run_dir: str
     settings: Mapping[str, Any] = field(default_factory=dict)
+    monitor: Monitor | None = None
 
 
 class ParslExecutor(ABC):
@@ -45,7 +51,7 @@ class ParslExecutor(ABC):
         self.context = context
 
     @abstractmethod
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run ``func(*args, **kwargs)`` somewhere; return a future for its result."""
 
     @property

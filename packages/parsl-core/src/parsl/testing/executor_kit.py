@@ -27,6 +27,10 @@ def _boom(msg: str) -> None:
     raise ValueError(msg)
 
 
+def _echo_keywords(**kwargs: Any) -> dict[str, Any]:
+    return kwargs
+
+
 def _pid() -> int:
     return os.getpid()
 
@@ -60,6 +64,10 @@ class ExecutorConformance:
 
     def test_keyword_arguments(self, executor: ParslExecutor) -> None:
         assert executor.submit(_double, x=5).result(timeout=self.timeout) == 10
+
+    def test_keywords_named_like_submits_own_parameters(self, executor: ParslExecutor) -> None:
+        kwargs = {"func": 1, "fn": 2, "args": 3, "kwargs": 4, "self": 5}
+        assert executor.submit(_echo_keywords, **kwargs).result(timeout=self.timeout) == kwargs
 
     def test_exception_propagates(self, executor: ParslExecutor) -> None:
         fut = executor.submit(_boom, "bad input")

@@ -1,0 +1,269 @@
+"""The monitoring store, filled by real workflows on the thread executor and read back."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import parsl
+from parsl import DataFlowKernel, bash_app, join_app, python_app
+from parsl.dataflow.states import TRANSITIONS, States
+from parsl_monitoring import SqliteMonitor, summarize
+from parsl_monitoring.query import root_causes, task_states
+from parsl_monitoring.store import open_store
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PARSL_MONITORING", raising=False)
+    monkeypatch.delenv("PARSL_PROGRESS", raising=False)
+    yield
+    parsl.clear()
+
+
+_ALLOWED = {(a.value, b.value) for (a, _), b in TRANSITIONS.items()}
+
+
+def _transitions(db: sqlite3.Connection) -> dict[int, list[tuple[str, int]]]:
+    out: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for tid, state, tr in db.execute("SELECT task_id, state, try FROM transition ORDER BY rowid"):
+        out[tid].append((state, tr))
+    return out
+
+
+def test_every_task_and_transition_is_stored_and_consistent(tmp_path):
+    counter = tmp_path / "tries"
+
+    @python_app
+    def inc(x):
+        return x + 1
+
+    @python_app
+    def boom(x):
+        raise ValueError(f"boom at {x}")
+
+    @python_app
+    def flaky(path):
+        n = int(open(path).read()) if os.path.exists(path) else 0
+        open(path, "w").write(str(n + 1))
+        if n == 0:
+            raise RuntimeError("first try fails")
+        return n
+
+    @python_app(cache=True)
+    def cached(x):
+        return x * 10
+
+    @bash_app
+    def shell(code):
+        return f"exit {code}"
+
+    @join_app
+    def fan(n):
+        return [inc(i) for i in range(n)]
+
+    with parsl.load(parsl.Config(monitoring=True, retries=1)) as dfk:
+        first = [inc(i) for i in range(50)]
+        second = [inc(f) for f in first]
+        bad = boom(second[0])
+        victims = [inc(bad) for _ in range(4)]
+        grandchild = inc(victims[0])
+        retried = flaky(str(counter))
+        hits = [cached(7)]
+        hits[0].result()
+        hits += [cached(7) for _ in range(2)]  # answered from the cache
+        ok_shell, bad_shell = shell(0), shell(3)
+        joined = fan(5)
+        futures = [*first, *second, bad, *victims, grandchild, retried, *hits, ok_shell, bad_shell, joined]
+        for f in futures:
+            f.exception()
+        run_dir = dfk.run_dir
+    db = open_store(run_dir)
+    db.row_factory = None  # plain tuples
+    try:
+        states, _ = task_states(db)
+        # every task the workflow made is there (the join app's 5 inner tasks too)
+        assert len(states) == len(futures) + 5
+        assert {f.tid for f in futures} <= set(states)
+        # each task's transitions follow the kernel's state machine, from pending
+        trans = _transitions(db)
+        for tid, seq in trans.items():
+            prev = States.pending.value
+            for state, _ in seq:
+                assert (prev, state) in _ALLOWED, (tid, seq)
+                prev = state
+        # final states agree with what the futures say
+        for f in futures:
+            st = states[f.tid]
+            if f.exception() is None:
+                assert st in ("exec_done", "memo_done"), (f.tid, st)
+            else:
+                assert st in ("failed", "dep_fail"), (f.tid, st)
+        assert states[bad.tid] == "failed" and all(states[v.tid] == "dep_fail" for v in victims)
+        assert states[grandchild.tid] == "dep_fail"
+        assert [states[h.tid] for h in hits] == ["exec_done", "memo_done", "memo_done"]
+        # the graph: each second-stage task waited for its first-stage parent
+        edges = set(db.execute("SELECT parent_id, task_id FROM dependency"))
+        assert {(a.tid, b.tid) for a, b in zip(first, second, strict=True)} <= edges
+        assert (victims[0].tid, grandchild.tid) in edges
+        # root cause of the grandchild's failure is the task that raised
+        parents = defaultdict(list)
+        for tid, pid in db.execute("SELECT task_id, parent_id FROM dependency"):
+            parents[tid].append(pid)
+        assert root_causes(grandchild.tid, states, parents) == [bad.tid]
+        # the retry: launched at try 0 and try 1, two runs recorded, success at the end
+        assert [s for s in trans[retried.tid] if s[0] == "launched"] == [("launched", 0), ("launched", 1)]
+        runs = db.execute("SELECT try, host, pid, started, ended FROM try_run WHERE task_id = ? ORDER BY try", (retried.tid,)).fetchall()
+        assert [r[0] for r in runs] == [0, 1]
+        assert all(r[2] == os.getpid() and r[3] <= r[4] for r in runs)
+        # bash exit codes, and why things failed
+        assert db.execute("SELECT exit_code FROM try_run WHERE task_id = ?", (ok_shell.tid,)).fetchone()[0] == 0
+        assert db.execute("SELECT exit_code FROM try_run WHERE task_id = ?", (bad_shell.tid,)).fetchall() == [(3,), (3,)]
+        etype, msg = db.execute("SELECT error_type, message FROM failure WHERE task_id = ?", (bad.tid,)).fetchone()
+        assert etype == "ValueError" and "boom at" in msg
+        assert db.execute("SELECT error_type FROM failure WHERE task_id = ?", (grandchild.tid,)).fetchone()[0] == "DependencyError"
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        assert "ended" in meta and meta["schema_version"] == "1" and meta["run_dir"] == os.path.basename(run_dir)
+    finally:
+        db.close()
+    assert stat.S_IMODE(os.stat(Path(run_dir) / "monitoring.db").st_mode) == 0o600
+
+
+def test_monitoring_off_writes_no_store():
+    @python_app
+    def one():
+        return 1
+
+    with parsl.load(parsl.Config()) as dfk:
+        assert one().result() == 1
+        run_dir = dfk.run_dir
+        assert dfk._monitor is None
+    assert not (Path(run_dir) / "monitoring.db").exists()
+
+
+def test_dict_config_globals_monitoring_turns_it_on():
+    cfg = {
+        "sites": [{"site": "local", "auth": {"channel": None}, "execution": {"executor": "threads", "provider": None, "maxThreads": 2}}],
+        "globals": {"monitoring": True},
+    }
+    dfk = DataFlowKernel(config=cfg)
+
+    @parsl.App("python", dfk)
+    def hello():
+        return "Hello World!"
+
+    assert hello().result() == "Hello World!"
+    dfk.cleanup()
+    db = open_store(dfk.run_dir)
+    try:
+        assert summarize(db).by_state == {"exec_done": 1}
+    finally:
+        db.close()
+
+
+def test_the_environment_turns_it_on_for_an_unchanged_script(tmp_path):
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import parsl\n"
+        "from parsl import python_app\n"
+        "@python_app\n"
+        "def sq(x):\n    return x * x\n"
+        "with parsl.load() as dfk:\n"
+        "    print(sum(sq(i).result() for i in range(10)), dfk.run_dir)\n"
+    )
+    env = {**os.environ, "PARSL_MONITORING": "1"}
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    total, run_dir = out.stdout.split()
+    assert total == "285"
+    db = open_store(run_dir)
+    try:
+        assert summarize(db).by_state == {"exec_done": 10}
+    finally:
+        db.close()
+
+
+def test_a_live_run_can_be_read_while_it_runs():
+    gate = threading.Event()
+    monitor = SqliteMonitor(flush_interval=0.05)
+
+    @python_app
+    def wait_for_gate():
+        gate.wait(30)
+        return 1
+
+    with parsl.load(parsl.Config(monitoring=monitor)) as dfk:
+        futs = [wait_for_gate() for _ in range(3)]
+        db = open_store(dfk.run_dir)
+        try:
+            for _ in range(200):
+                s = summarize(db)
+                if s.by_state.get("launched") == 3:
+                    break
+                threading.Event().wait(0.05)
+            assert s.live and s.by_state == {"launched": 3}
+        finally:
+            gate.set()
+        assert [f.result() for f in futs] == [1, 1, 1]
+    try:
+        s = summarize(db)
+        assert not s.live and s.by_state == {"exec_done": 3}
+    finally:
+        db.close()
+
+
+def test_secrets_in_the_config_reach_neither_the_store_nor_the_log():
+    secret = "S3cr3t-pw-for-monitoring"
+    cfg = {
+        "sites": [{
+            "site": "local",
+            "auth": {"channel": "ssh", "hostname": "127.0.0.1", "username": "parsl", "password": secret},
+            "execution": {"executor": "threads", "provider": None, "maxThreads": 2},
+        }],
+        "globals": {"monitoring": True},
+    }
+    dfk = DataFlowKernel(config=cfg)
+
+    @parsl.App("python", dfk)
+    def fail():
+        raise RuntimeError("an ordinary failure")
+
+    fail().exception()
+    dfk.cleanup()
+    for name in ("monitoring.db", "parsl.log"):
+        data = (Path(dfk.run_dir) / name).read_bytes()
+        assert secret.encode() not in data, name
+    assert b"an ordinary failure" in (Path(dfk.run_dir) / "monitoring.db").read_bytes()
+
+
+def test_a_store_that_cannot_be_written_never_fails_the_workflow(caplog):
+    monitor = SqliteMonitor(flush_interval=0.05)
+
+    @python_app
+    def one(x):
+        return x
+
+    with parsl.load(parsl.Config(monitoring=monitor)) as dfk:
+        assert one(1).result() == 1
+        monitor._flush()
+        db_path = Path(dfk.run_dir) / "monitoring.db"
+        monitor._db.execute("DROP TABLE transition")  # the store breaks under the run
+        assert [one(i).result() for i in range(20)] == list(range(20))
+    assert db_path.exists()
+    assert any("could not be written" in r.getMessage() for r in caplog.records)
+
+
+def test_bad_monitor_settings_are_clear_errors():
+    with pytest.raises(ValueError, match="flush_interval"):
+        SqliteMonitor(flush_interval=0)
+    from parsl.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="monitoring"):
+        parsl.Config(monitoring="yes")  # type: ignore[arg-type]
