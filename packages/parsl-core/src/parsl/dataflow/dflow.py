@@ -46,6 +46,7 @@ from . import exit_signals as _signals
 from . import loader
 from .dependencies import failed_parents
 from .dependency_resolvers import DependencyResolver, gather_call, normalise_inputs, unwrap_call
+from .dflow_050 import DFK050Methods
 from .error import KernelClosed
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
@@ -63,7 +64,7 @@ _INTERNAL = "_parsl_internal"
 _WAIT_REPORT_SECONDS = 10.0
 
 
-class DataFlowKernel:
+class DataFlowKernel(DFK050Methods):
     """The DataFlowKernel adds dependency awareness to an existing executor.
 
     It is responsible for managing futures, such that when dependencies are resolved, pending
