@@ -367,6 +367,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         """The ipyparallel load-balanced view tasks go through (``None`` when not running)."""
         return self._view
 
+    def status(self) -> list[Any]:
+        """The provider's state of each block (0.5.0's ``executor.status()``)."""
+        with self._lock:
+            job_ids = [b.job_id for b in self._blocks.values()]
+        if not job_ids or self.execution_provider is None:
+            return []
+        return list(self.execution_provider.status(job_ids))
+
     @property
     def outstanding(self) -> int:
         """Tasks submitted and not yet finished."""
