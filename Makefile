@@ -9,7 +9,7 @@ PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit pack
 EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers -e packages/parsl-monitoring
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration services services-stop lint types bench bench-check mutation build check-versions bump clean
+.PHONY: help venv run test test-unit test-integration services services-stop lint types docs bench bench-check mutation build check-versions bump clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,10 +44,15 @@ test-integration: venv services ## integration tests only
 	$(PY) -m pytest tests-integration $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples scripts
+	$(VENV)/bin/ruff check conftest.py packages tests-integration bench examples scripts docs
 
 types: venv ## mypy over every package
 	$(VENV)/bin/mypy
+
+docs: venv ## build the docs site (docs/_build/html) with warnings as errors; its code blocks run in the tests (docs/examples.py)
+	$(PY) docs/notebook.py --check
+	rm -rf docs/_build
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 bench: venv ## run the benchmarks, print figures against baselines from the same run, write bench/RESULTS.md
 	$(PY) bench/run.py --table bench/RESULTS.md $(BENCH_ARGS)

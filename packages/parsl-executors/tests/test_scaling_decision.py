@@ -91,3 +91,29 @@ def test_policy_validation(kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigurationError) as ei:
         ScalingPolicy(**kwargs)
     assert field in str(ei.value)
+
+
+def test_policy_defaults_are_the_050_block_defaults() -> None:
+    p = ScalingPolicy()
+    assert (p.min_blocks, p.init_blocks, p.max_blocks, p.tasks_per_block, p.parallelism) == (0, 1, 10, 1, 1.0)
+
+
+def test_policies_and_decisions_are_immutable() -> None:
+    """Shared between the strategy thread and executors: nobody may change one in place."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ScalingPolicy().max_blocks = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Decision().scale_out = 3  # type: ignore[misc]
+
+
+def test_nothing_to_do_means_no_block_either_way() -> None:
+    assert Decision().nothing and Decision(target=3).nothing
+    assert not Decision(scale_out=1).nothing and not Decision(scale_in=1).nothing
+    assert (Decision().scale_out, Decision().scale_in, Decision().target) == (0, 0, 0)
+
+
+def test_one_active_task_keeps_its_blocks_even_after_a_long_idle_spell() -> None:
+    # a stale idle timer must not release the blocks a running task needs
+    assert decide(P(lo=0, hi=4, idle=1.0), active=1, held=2, idle_for=100.0) == Decision(target=1)

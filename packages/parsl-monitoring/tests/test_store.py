@@ -252,12 +252,43 @@ def test_a_store_that_cannot_be_written_never_fails_the_workflow(caplog):
 
     with parsl.load(parsl.Config(monitoring=monitor)) as dfk:
         assert one(1).result() == 1
-        monitor._flush()
         db_path = Path(dfk.run_dir) / "monitoring.db"
-        monitor._db.execute("DROP TABLE transition")  # the store breaks under the run
-        assert [one(i).result() for i in range(20)] == list(range(20))
-    assert db_path.exists()
-    assert any("could not be written" in r.getMessage() for r in caplog.records)
+        other = sqlite3.connect(db_path)
+        other.execute("DROP TABLE transition")  # the store breaks under the run: the writer fails
+        other.commit()
+        other.close()
+        assert [one(i).result() for i in range(200)] == list(range(200))
+    assert any("could not be written" in r.getMessage() and "no such table: transition" in r.getMessage() for r in caplog.records)
+    assert monitor._proc is not None and monitor._proc.poll() is not None
+
+
+def test_the_writer_process_ends_with_the_run_and_after_a_killed_driver(tmp_path):
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, parsl\n"
+        "from parsl import python_app\n"
+        "@python_app\n"
+        "def one(x):\n    return x\n"
+        "dfk = parsl.load(parsl.Config(monitoring=True))\n"
+        "[one(i).result() for i in range(100)]\n"
+        "print(dfk._monitor._proc.pid, dfk.run_dir, flush=True)\n"
+        "import time; time.sleep(0.5)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -9
+    writer_pid, run_dir = proc.stdout.split()
+    for _ in range(100):  # the writer sees its pipe close and exits, keeping what it had
+        if not os.path.exists(f"/proc/{writer_pid}") or open(f"/proc/{writer_pid}/stat").read().split()[2] == "Z":
+            break
+        threading.Event().wait(0.1)
+    else:
+        raise AssertionError(f"writer {writer_pid} outlived its driver")
+    db = open_store(run_dir)
+    try:
+        assert summarize(db).by_state == {"exec_done": 100}
+    finally:
+        db.close()
 
 
 def test_bad_monitor_settings_are_clear_errors():

@@ -2,34 +2,40 @@
 
 ::
 
-    kernel threads ── task_* / block_event ──▶ deque.append(tuple)     (a few hundred ns)
+    kernel threads ── task_* / block_event ──▶ deque.append(tuple)          (the hot path)
                                                    │ drained every 0.2 s
-    writer thread  ◀───────────────────────────────┘
-         └─ one transaction: executemany per table ──▶ monitoring.db (WAL: readers never wait)
+    drain thread   ◀───────────────────────────────┘
+         └─ pickle one batch ── pipe ──▶ writer process (parsl_monitoring.writer)
+                                           └─ one transaction: executemany per table ──▶ monitoring.db
 
 The hot path only appends tuples to deques (append and popleft are atomic, so nothing
-appended while the writer drains is lost); the writer thread drains them and writes each batch
-in one transaction, so a 100,000-task run costs a few percent.
-:meth:`close` flushes everything and marks the run ended. A store that cannot be written
-logs one error and stops recording; it never fails the workflow.
+appended while the drain thread takes a batch is lost). SQLite runs in a child process, on
+the other core and outside the workflow's GIL. :meth:`close` sends the rest and waits for the
+writer to finish the store (indexes, ``ended``). A store that cannot be written logs one error
+and monitoring stops; it never fails the workflow. The writer runs in its own session (Ctrl-C
+meant for the script does not cut the store short) and exits when its pipe closes, so it
+cannot outlive a killed driver.
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import os
+import pickle
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from parsl.interfaces import Monitor, RunInfo
 
 from .schema import DB_NAME, DDL, FINAL_STATES, SCHEMA_VERSION
+from .writer import HEADER
 
 logger = logging.getLogger("parsl.monitoring")
 
@@ -64,7 +70,10 @@ class SqliteMonitor(Monitor):
         self._finished = itertools.count()
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
-        self._db: sqlite3.Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pipe: IO[bytes] | None = None
+        self._errors: IO[bytes] | None = None
+        self._send_lock = threading.Lock()
         self._broken = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -72,27 +81,40 @@ class SqliteMonitor(Monitor):
 
     # -- lifecycle -----------------------------------------------------------------------
 
+    #: seconds close() waits for the writer to finish the store
+    close_timeout = 120.0
+
     def start(self, run_id: str, run_dir: str) -> None:
         self.path = Path(run_dir) / DB_NAME
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        os.chmod(self.path, 0o600)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(DDL)
-        script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-        from importlib import metadata
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            os.chmod(self.path, 0o600)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(DDL)
+            script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+            from importlib import metadata
 
-        meta = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": run_id,
-            "run_dir": os.path.basename(os.path.abspath(run_dir)),
-            "started": repr(time.time()),
-            "parsl_version": metadata.version("parsl-core"),
-            "script": script,
-        }
-        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
-        self._db = db
-        self._writer = threading.Thread(target=self._run_writer, name="parsl-monitoring-writer", daemon=True)
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "run_id": run_id,
+                "run_dir": os.path.basename(os.path.abspath(run_dir)),
+                "started": repr(time.time()),
+                "parsl_version": metadata.version("parsl-core"),
+                "script": script,
+            }
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        finally:
+            db.close()
+        self._errors = open(Path(run_dir) / "monitoring-writer.err", "wb")  # lives as long as the writer
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "parsl_monitoring.writer", str(self.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._errors,
+            start_new_session=True,
+        )
+        self._pipe = self._proc.stdin
+        self._writer = threading.Thread(target=self._run_drain, name="parsl-monitoring-drain", daemon=True)
         self._writer.start()
         if self._progress_wanted:
             from .progress import live_bar
@@ -110,15 +132,28 @@ class SqliteMonitor(Monitor):
         if self._writer is not None:
             self._writer.join()
         self._flush()
-        db = self._db
-        if db is not None:
+        proc, pipe = self._proc, self._pipe
+        if proc is None or pipe is None:
+            return
+        if not self._broken:
             try:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (repr(time.time()),))
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as e:
+                pipe.write(HEADER.pack(0))  # the finish frame
+                pipe.close()
+            except OSError as e:
                 self._fail(e)
-            db.close()
-            self._db = None
+        try:
+            proc.wait(self.close_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            logger.error("the monitoring writer did not finish %s within %.0f s and was killed", self.path, self.close_timeout)
+        if proc.returncode not in (0, -9) and not self._broken:
+            self._fail(RuntimeError(f"the writer exited with code {proc.returncode}"))
+        if self._errors is not None:
+            self._errors.close()
+            err = Path(self._errors.name)
+            if err.exists() and err.stat().st_size == 0:
+                err.unlink()
 
     # -- the hot path: append only ---------------------------------------------------------
 
@@ -158,34 +193,49 @@ class SqliteMonitor(Monitor):
 
         return live_bar(self, "waiting")
 
-    # -- the writer ----------------------------------------------------------------------
+    # -- the drain thread ------------------------------------------------------------------
 
-    def _run_writer(self) -> None:
+    def _run_drain(self) -> None:
         while not self._stop.wait(self.flush_interval):
             self._flush()
 
     def _flush(self) -> None:
-        tasks, deps, transitions = _drain(self._tasks), _drain(self._deps), _drain(self._transitions)
-        tries, failures, blocks = _drain(self._tries), _drain(self._failures), _drain(self._blocks)
-        db = self._db
-        if db is None or self._broken or not (tasks or deps or transitions or tries or failures or blocks):
+        batch = [
+            (table, rows)
+            for table, rows in (
+                ("task", _drain(self._tasks)),
+                ("dependency", _drain(self._deps)),
+                ("transition", _drain(self._transitions)),
+                ("try_run", _drain(self._tries)),
+                ("failure", _drain(self._failures)),
+                ("block", _drain(self._blocks)),
+            )
+            if rows
+        ]
+        pipe = self._pipe
+        if not batch or pipe is None or self._broken:
             return
-        try:
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO task VALUES (?, ?, ?)", tasks)
-            db.executemany("INSERT INTO dependency VALUES (?, ?)", deps)
-            db.executemany("INSERT INTO transition VALUES (?, ?, ?, ?, ?)", transitions)
-            db.executemany("INSERT INTO try_run VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tries)
-            db.executemany("INSERT OR REPLACE INTO failure VALUES (?, ?, ?)", failures)
-            db.executemany("INSERT INTO block VALUES (?, ?, ?, ?, ?)", blocks)
-            db.execute("COMMIT")
-        except sqlite3.Error as e:
-            self._fail(e)
+        with self._send_lock:
+            try:
+                payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.write(HEADER.pack(len(payload)))
+                pipe.write(payload)
+                pipe.flush()
+            except (OSError, ValueError, pickle.PicklingError) as e:
+                self._fail(e)
 
     def _fail(self, e: BaseException) -> None:
-        if not self._broken:
-            self._broken = True
-            logger.error("the monitoring store %s could not be written (%s); monitoring stops, the workflow goes on", self.path, e)
+        if self._broken:
+            return
+        self._broken = True
+        tail = ""
+        try:
+            if self._errors is not None:
+                self._errors.flush()
+                tail = Path(self._errors.name).read_text(errors="replace").strip().splitlines()[-1:][0]
+        except (OSError, IndexError):
+            pass
+        logger.error("the monitoring store %s could not be written (%s%s); monitoring stops, the workflow goes on", self.path, e, f": {tail}" if tail else "")
 
     def __repr__(self) -> str:
         return f"<SqliteMonitor {self.path}>"

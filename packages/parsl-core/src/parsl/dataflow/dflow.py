@@ -293,7 +293,7 @@ class DataFlowKernel(DFK050Methods):
         self._tasks[tid] = record
         if mon is not None:
             record.mon = mon
-            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)])
+            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)] if found else ())
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
@@ -513,11 +513,14 @@ class DataFlowKernel(DFK050Methods):
 
     def _ran(self, record: TaskRecord, result: Any, exc: BaseException | None) -> Any:
         """Report where and when this try ran (monitoring on); return the bare result."""
+        mon = record.mon
+        assert mon is not None
+        if type(result) is MonitoredRun:
+            mon.task_ran(record.id, record.fail_count, result[1])
+            return result[0]
         info = getattr(exc, "parsl_run_info", None) if exc is not None else None
-        if isinstance(result, MonitoredRun):
-            info, result = result.info, result.value
         if isinstance(info, RunInfo):
-            record.mon.task_ran(record.id, record.fail_count, info)  # type: ignore[union-attr]
+            mon.task_ran(record.id, record.fail_count, info)
         return result
 
     def _join(self, record: TaskRecord, inner: Any) -> None:

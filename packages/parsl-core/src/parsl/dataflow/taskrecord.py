@@ -76,7 +76,8 @@ class TaskRecord:
         mon = self.mon
         if mon is not None:
             ex = self.executor
-            mon.task_state(self.id, new.value, self.fail_count, ex.label if ex is not None else None)
+            # _value_, not .value: Enum.value is a property, and this runs per transition
+            mon.task_state(self.id, new._value_, self.fail_count, ex.label if ex is not None else None)
         return new
 
     def __repr__(self) -> str:

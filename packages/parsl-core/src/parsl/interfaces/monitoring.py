@@ -25,13 +25,12 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """Where and when one try of a task ran, as seen by the worker."""
+class RunInfo(NamedTuple):
+    """Where and when one try of a task ran, as seen by the worker (a tuple: cheap to make on
+    every task and to send back with its result)."""
 
     host: str
     pid: int
@@ -80,6 +79,11 @@ class Monitor(ABC):
 
 
 _HOST: str | None = None
+_PID: int | None = None
+_MAIN = threading.main_thread()
+_time = time.time
+_current_thread = threading.current_thread
+_new_tuple = tuple.__new__
 
 
 def _host() -> str:
@@ -89,24 +93,31 @@ def _host() -> str:
     return _HOST
 
 
-def _thread() -> str:
-    t = threading.current_thread()
-    return "" if t is threading.main_thread() else t.name
+def _pid() -> int:
+    global _PID
+    if _PID is None:
+        _PID = os.getpid()
+    return _PID
 
 
-class MonitoredRun:
+def _forget_pid() -> None:
+    global _PID
+    _PID = None
+
+
+os.register_at_fork(after_in_child=_forget_pid)
+
+
+class MonitoredRun(NamedTuple):
     """What :class:`MonitoredCall` returns on success: the value and where it was made."""
 
-    __slots__ = ("info", "value")
-
-    def __init__(self, value: Any, info: RunInfo) -> None:
-        self.value = value
-        self.info = info
+    value: Any
+    info: RunInfo
 
 
 class MonitoredCall:
-    """``func`` run on a worker, noting the host, pid and times of the run (picklable when
-    ``func`` is)."""
+    """``func`` run on a worker, noting the host, pid, thread and times of the run (picklable
+    when ``func`` is). The success path runs per task, so it builds its tuples directly."""
 
     __slots__ = ("bash", "func")
 
@@ -115,19 +126,19 @@ class MonitoredCall:
         self.bash = bash  # a bash app: success means exit code 0
 
     def __call__(self, *args: Any, **kwargs: Any) -> MonitoredRun:
-        started = time.time()
+        started = _time()
         try:
             value = self.func(*args, **kwargs)
         except BaseException as e:
             code = getattr(e, "exitcode", None)
             try:
-                e.parsl_run_info = RunInfo(  # type: ignore[attr-defined]
-                    _host(), os.getpid(), started, time.time(), code if isinstance(code, int) else None, _thread()
-                )
+                e.parsl_run_info = _run_info(started, code if isinstance(code, int) else None)  # type: ignore[attr-defined]
             except Exception:  # an exception type that refuses new attributes
                 pass
             raise
-        return MonitoredRun(value, RunInfo(_host(), os.getpid(), started, time.time(), 0 if self.bash else None, _thread()))
+        t = _current_thread()
+        info = _new_tuple(RunInfo, (_HOST or _host(), _PID or _pid(), started, _time(), 0 if self.bash else None, "" if t is _MAIN else t.name))
+        return _new_tuple(MonitoredRun, (value, info))  # type: ignore[no-any-return]
 
     def __getstate__(self) -> tuple[Callable[..., Any], bool]:
         return (self.func, self.bash)
@@ -137,3 +148,8 @@ class MonitoredCall:
 
     def __repr__(self) -> str:
         return f"MonitoredCall({self.func!r})"
+
+
+def _run_info(started: float, exit_code: int | None) -> RunInfo:
+    t = _current_thread()
+    return RunInfo(_host(), _pid(), started, _time(), exit_code, "" if t is _MAIN else t.name)
