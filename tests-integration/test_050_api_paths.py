@@ -31,6 +31,7 @@ PACKAGE_TREE = [
     ("parsl.dataflow.dflow", "DataFlowKernel.rundir"),
     ("parsl.execution_provider", "ExecutionProvider"),
     ("parsl.executors.errors", "ControllerErr"),
+    ("parsl.executors.ipp_controller", "Controller"),
     ("parsl.executors.errors", "ScalingFailed"),
     ("parsl.executors.exceptions", "ExecutorException"),
     ("parsl.executors.exceptions", "TaskExecException"),
