@@ -36,6 +36,9 @@ def test_globals_strategy_is_accepted_and_ignored_with_one_line(caplog, value):
 def test_threads_max_workers():
     cfg = config_from_dict({"sites": [_threads(max_workers=3)]})
     assert cfg.executors[0].max_workers == 3
+    from parsl import ThreadPoolExecutor
+
+    assert ThreadPoolExecutor(config=_threads(max_workers=5)).max_workers == 5
     with pytest.raises(ConfigurationError, match=r"sites\[0\]\.execution\.max_workers"):
         config_from_dict({"sites": [_threads(max_workers=0)]})
 

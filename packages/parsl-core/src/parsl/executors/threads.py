@@ -52,7 +52,7 @@ class ThreadPoolExecutor(ParslExecutor):
         if config:
             execution = config.get("execution", {}) or {}
             options = execution.get("options", {}) or {}
-            max_workers = options.get("maxThreads", execution.get("maxThreads", max_workers))
+            max_workers = options.get("maxThreads", execution.get("maxThreads", execution.get("max_workers", max_workers)))
             thread_name_prefix = options.get("threadNamePrefix", thread_name_prefix)
             label = config.get("site", label)
         if kwargs:
