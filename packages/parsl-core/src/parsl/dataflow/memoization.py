@@ -394,13 +394,13 @@ class CheckpointMemoizer(BasicMemoizer):
                 self._writer.append(b"".join(carry) + b"".join(records))
                 self._writer.sync()
                 self._last_sync = time.monotonic()
+                self._written += len(records) + len(carry)
         except BaseException:
             with self._lock:  # nothing was written: keep it for the next checkpoint
                 self._pending = {**dict.fromkeys(keys), **self._pending}
                 self._carry = carry + self._carry
             raise
         logger.info("checkpointed %d results to %s", len(records) + len(carry), self._writer.path)
-        self._written += len(records) + len(carry)
         self._write_run_record()
         return self.checkpoint_dir
 
