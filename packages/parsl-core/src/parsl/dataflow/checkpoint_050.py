@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import pickle
+import uuid
 from typing import Any
 
 from .checkpoint_store import MAGIC, BadCheckpoint, Entry, check_safe, decode_file, encode
@@ -36,7 +37,7 @@ def write_run_record(checkpoint_dir: str, run_dir: str, task_count: int) -> None
     checkpointed, and the format of ``tasks.pkl`` (mode 0600; never seen half-written)."""
     record = {"rundir": run_dir, "task_count": task_count, "format": FORMAT}
     final = os.path.join(checkpoint_dir, DFK_RECORD)
-    tmp = os.path.join(checkpoint_dir, f".{DFK_RECORD}.{os.getpid()}.tmp")
+    tmp = os.path.join(checkpoint_dir, f".{DFK_RECORD}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
