@@ -210,13 +210,15 @@ def App(
             been cleaned up, or if None)
 
     Kwargs:
-        walltime (int) : Walltime for app in seconds, enforced only when given here or at
-            call time (``f(x, walltime=30)``). 0.5.0 documented a default of 60 that it never
-            enforced for python apps, and real apps run for longer: so there is no default.
+        walltime (int) : Walltime for app in seconds (enforced only when given), default=None
         sites (strList) : List of site names on which the app could execute, default='all'
         cache (Bool) : Enable caching of the app call, default=False
 
     Returns: a decorator that turns a function into an app.
+
+    0.5.0 documented ``walltime=60`` but never enforced it for python apps, and real apps run
+    for longer: so a walltime is enforced only when given, here or at call time
+    (``f(x, walltime=30)``).
     """
     try:
         cls = _KINDS[apptype]

@@ -84,9 +84,7 @@ class DataFlowKernel(DFK050Methods):
         checkpointMode (None, 'dfk_exit', 'task_exit', 'periodic', 'manual')
         checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
         data_manager (DataManager): User created DataManager
-        dependency_resolver (DependencyResolver): which futures in a call are dependencies
-            (:mod:`parsl.dataflow.dependency_resolvers`; default: only those passed directly
-            as arguments and the items of ``inputs=``)
+        dependency_resolver (DependencyResolver): which futures are dependencies (:mod:`parsl.dataflow.dependency_resolvers`)
     """
 
     def __init__(
