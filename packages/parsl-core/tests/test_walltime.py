@@ -151,3 +151,44 @@ def test_a_modern_decorator_given_an_argument_it_does_not_take_raises_typeerror(
 def test_app_decorator_rejects_unknown_arguments():
     with pytest.raises(TypeError, match="executors"):
         App("python", None, executors=["a"])  # the 0.5.0 decorator names them sites
+
+
+ALARM_PROBE = """
+import signal, sys, time
+from parsl.app.errors import AppTimeout
+from parsl.app.walltime import TimedCall
+
+def nap(t):
+    time.sleep(t)
+    return t
+
+t0 = time.monotonic()
+try:
+    TimedCall(nap, 0.3, "nap")(30)
+except AppTimeout:
+    print("timeout after", time.monotonic() - t0)
+assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+assert TimedCall(nap, 0.2, "nap")(0) == 0
+time.sleep(0.5)  # a timer left armed would kill the process here ("Alarm clock")
+mine = []
+signal.signal(signal.SIGALRM, lambda *a: mine.append(1))
+try:
+    TimedCall(nap, 0.2, "nap")(0.5)  # SIGALRM belongs to the script: the watchdog is used
+except AppTimeout:
+    print("watchdog timeout")
+print("handler kept", signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL and mine == [])
+"""
+
+
+def test_in_a_worker_process_main_thread_a_timer_signal_stops_a_blocked_call(tmp_path):
+    """A remote executor's worker runs calls in its main thread: there the deadline interrupts
+    ``time.sleep`` itself; the timer never outlives the call, and a script's own SIGALRM
+    handler is left alone."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", ALARM_PROBE], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    first, *rest = out.stdout.split("\n")
+    assert first.startswith("timeout after ") and float(first.split()[-1]) < 10  # not the 30 s nap
+    assert rest[:2] == ["watchdog timeout", "handler kept True"]

@@ -16,7 +16,9 @@ stops when the C call returns. So that the task still fails at its deadline, an 
 runs calls on its own threads registers an *abandon hook* for each worker thread
 (:func:`set_abandon_hook`): the watchdog calls it with the :class:`AppTimeout`, and the hook
 fails the task's future and lets a fresh thread take the stuck worker's place. Without a hook
-(a call run elsewhere) the task fails when the blocked call returns.
+(a call run elsewhere) the task fails when the blocked call returns, except in the main
+thread of a process that leaves SIGALRM alone, such as a remote executor's worker: there a
+timer signal interrupts the blocked call itself at the deadline.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import heapq
 import inspect
 import itertools
 import logging
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -152,8 +155,48 @@ class Watchdog:
 _watchdog = Watchdog()
 
 
+def _alarm_free() -> bool:
+    """Whether this is the main thread of a process where nobody else uses SIGALRM (a worker
+    process of a remote executor, say): then a timer signal can interrupt a blocked call."""
+    return (
+        getattr(_worker, "abandon", None) is None
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+    )
+
+
+def _call_with_alarm(func: Callable[..., Any], walltime: float, name: str, args: Any, kwargs: Any) -> Any:
+    armed = [True]
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if armed[0]:
+            armed[0] = False
+            raise _WalltimeExpired()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, walltime)
+    try:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            try:
+                armed[0] = False
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    except _WalltimeExpired:
+        raise _timeout_error(name, walltime) from None
+
+
 def call_with_walltime(func: Callable[..., Any], walltime: float, name: str, /, *args: Any, **kwargs: Any) -> Any:
-    """Run ``func(*args, **kwargs)``; raise :class:`AppTimeout` if it outlives ``walltime``."""
+    """Run ``func(*args, **kwargs)``; raise :class:`AppTimeout` if it outlives ``walltime``.
+
+    In the main thread of a process that leaves SIGALRM alone (the worker process of a remote
+    executor), a timer signal interrupts even a blocked call (``time.sleep``, most blocking
+    I/O) at the deadline; elsewhere the watchdog thread does the work."""
+    if _alarm_free():
+        return _call_with_alarm(func, walltime, name, args, kwargs)
     token = _watchdog.arm(walltime, name)
     try:
         try:
