@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers packages/parsl-monitoring
 # every package with the extras its tests use
-EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh]' -e packages/parsl-data -e packages/parsl-containers -e packages/parsl-monitoring
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp]' -e 'packages/libsubmit[ssh,aws,google,azure,openstack]' -e 'packages/parsl-data[globus,test]' -e packages/parsl-containers -e packages/parsl-monitoring
 PYTEST_ARGS ?=
 
 .PHONY: help venv run test test-unit test-integration services services-stop lint types docs bench bench-check mutation build check-versions bump clean
@@ -55,6 +55,7 @@ docs: venv ## build the docs site (docs/_build/html) with warnings as errors; it
 	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 bench: venv ## run the benchmarks, print figures against baselines from the same run, write bench/RESULTS.md
+	@command -v curl >/dev/null || apt-get install -y -qq curl || echo "bench: install curl for the staging row (apt-get install curl)"
 	$(PY) bench/run.py --table bench/RESULTS.md $(BENCH_ARGS)
 
 mutation: venv ## mutation testing of the core's decision modules (~25 min on 2 cores): make mutation MUTATION_ARGS="--only states"

@@ -110,21 +110,19 @@ def test_remote_inputs_are_staged_before_the_app_runs(dfk, tmp_path):
     import shutil
 
     from parsl import plugins
-    from parsl.interfaces import Staging
+    from parsl.data_provider.transfer import TransferStaging
 
     store = tmp_path / "vault-store"
     store.mkdir()
     (store / "data.txt").write_text("remote bytes\n")
     staged_calls = []
 
-    class VaultStaging(Staging):
+    class VaultStaging(TransferStaging):
         schemes = ("vault",)
 
-        def stage_in(self, file, working_dir):
-            dest = os.path.join(working_dir or ".", file.filename)
-            shutil.copy(store / file.path.lstrip("/"), dest)
+        def fetch(self, file, local_path):
+            shutil.copy(store / file.path.lstrip("/"), local_path)
             staged_calls.append(file.url)
-            return file.with_local_path(dest)
 
     plugins.register("staging", "vault", VaultStaging)
     try:
@@ -135,7 +133,36 @@ def test_remote_inputs_are_staged_before_the_app_runs(dfk, tmp_path):
                 return f.read(), inputs[0].local_path
 
         content, local = read(inputs=[File("vault://bucket/data.txt")]).result(timeout=10)
-        assert content == "remote bytes\n" and local == "./data.txt"
+        assert content == "remote bytes\n" and local == "data.txt"
         assert staged_calls == ["vault://bucket/data.txt"]
     finally:
         plugins.unregister("staging", "vault")
+
+
+@pytest.mark.parametrize(
+    "url, netloc, path",
+    [
+        ("globus://go#ep1/~/data/input.txt", "go#ep1", "~/data/input.txt"),
+        ("globus://ddb59aef-6d04-11e5-ba46-22000b92c6ec/home/johndoe/data/input.txt", "ddb59aef-6d04-11e5-ba46-22000b92c6ec", "/home/johndoe/data/input.txt"),
+    ],
+)
+def test_globus_urls_keep_the_endpoint_name_whole(url, netloc, path):
+    """The 0.5.0 API reference's Globus URL forms: an endpoint name may hold a '#'."""
+    f = File(url)
+    assert (f.scheme, f.netloc, f.path, f.filename, str(f)) == ("globus", netloc, path, "input.txt", "input.txt")
+
+
+def test_a_password_in_a_url_never_shows_in_a_repr():
+    f = File("ftp://alice:s3cret@127.0.0.1:2121/in/x.txt")
+    assert "s3cret" not in repr(f) and "alice:***@127.0.0.1:2121" in repr(f)
+    assert f.url.endswith("/in/x.txt") and str(f) == "x.txt"
+
+
+def test_a_local_path_set_by_a_staging_provider_is_where_the_file_opens(tmp_path):
+    """Upstream-style providers set ``file.local_path`` on the copy they are handed and read
+    ``filepath``; the app itself gets a File whose str value is that path."""
+    f = File("https://127.0.0.1:9/data/x.csv").cleancopy()
+    assert f.local_path is None and f.filepath == "x.csv"
+    f.local_path = str(tmp_path / "wd" / "x.csv")
+    assert f.filepath == str(tmp_path / "wd" / "x.csv")
+    assert pickle.loads(pickle.dumps(f)) == str(tmp_path / "wd" / "x.csv")

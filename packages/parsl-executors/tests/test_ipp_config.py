@@ -126,3 +126,17 @@ def test_executor_options_from_the_site() -> None:
     raw["execution"]["options"] = {"strategy_threshold": "5"}
     with pytest.raises(ConfigurationError, match="strategy_threshold"):
         IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+
+
+@pytest.mark.parametrize("channel, on_workers", [("ssh", True), ("local", False), (None, False)])
+def test_from_site_reads_the_staging_settings(channel: str | None, on_workers: bool) -> None:
+    """A site on a remote channel has engines that do not see the script's files: they stage
+    inside each task, into the site's data.working_dir."""
+    raw = {
+        "site": "remote", "auth": {"channel": channel, "hostname": "127.0.0.1"},
+        "execution": {"executor": "ipp", "provider": None}, "data": {"working_dir": "/scratch/wd"},
+    }
+    from parsl_executors.ipp import IPyParallelExecutor
+
+    ex = IPyParallelExecutor.from_site(site_from_dict(raw, "sites[0]"), {})
+    assert (ex.stage_on_workers, ex.working_dir, ex.storage_access) == (on_workers, "/scratch/wd", None)

@@ -10,6 +10,7 @@ from parsl.errors import ConfigurationError, ParslError
 __all__ = [
     "BadLauncher",
     "ChannelRequired",
+    "CloudAPIError",
     "ConfigurationError",
     "ExecutionProviderException",
     "OptionalModuleMissing",
@@ -73,3 +74,15 @@ class ChannelRequired(ExecutionProviderException, ConfigurationError):
 
 # 0.5.0 name
 OptionalModuleMissing = ImportError
+
+
+class CloudAPIError(ExecutionProviderException):
+    """A cloud API refused a call. ``code`` and ``message`` are the cloud's own (for example
+    ``InvalidAMIID.NotFound`` and its text); ``operation`` says what the provider was doing."""
+
+    def __init__(self, provider: str, operation: str, code: str, message: str) -> None:
+        self.provider = provider
+        self.operation = operation
+        self.code = code
+        self.message = message.strip()
+        super().__init__(f"{provider}: {operation} failed: {code}: {self.message or '(no message)'}")

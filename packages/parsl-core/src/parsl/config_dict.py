@@ -24,7 +24,10 @@ SITE_KEYS = {"site", "auth", "execution", "data"}
 AUTH_KEYS = {
     "channel", "hostname", "username", "password", "scriptDir", "script_dir", "userhome", "envs",
     "port", "key_filename", "keyFile", "known_hosts", "accept_unknown_host_keys",
-    "profile", "keyfile",  # 0.5.0's EC2 sites: read by the cloud providers
+    # cloud providers' credentials (0.5.0 EC2: keyfile, profile; the others' own names)
+    "keyfile", "profile", "project", "subscription_id", "tenant_id", "client_id", "client_secret", "authority",
+    "cloud", "auth_url", "project_name", "project_id", "user_domain_name", "project_domain_name",
+    "application_credential_id", "application_credential_secret", "region_name",
 }
 EXECUTION_KEYS = {
     "executor", "provider", "maxThreads", "threadNamePrefix", "block", "container", "scriptDir",

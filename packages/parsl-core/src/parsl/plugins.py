@@ -62,6 +62,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     **{("container", n): "parsl-containers" for n in ("docker", "podman", "singularity")},
     ("monitoring", "sqlite"): "parsl-monitoring",
     **{("command", n): "parsl-monitoring" for n in ("status", "top", "report", "web", "run")},
+    ("command", "globus"): "parsl-data[globus]",
 }
 
 # module names whose distribution is not spelled like the module

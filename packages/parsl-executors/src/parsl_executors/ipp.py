@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import Future
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import cloudpickle
 
@@ -35,7 +35,7 @@ from parsl import plugins
 from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, Staging
 from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
@@ -85,6 +85,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_interval / strategy_threshold: the flow-control trigger.
         flow_control: ``True`` for :class:`FlowControl`; ``False``: no automatic scaling
             after ``init_blocks`` (``scale_out``/``scale_in`` by hand).
+        storage_access / working_dir / stage_on_workers: staging (see ParslExecutor); engines
+            stage files inside each task when ``stage_on_workers`` (default: ssh channel sites).
         engine_nanny: start ipyparallel's per-engine nanny. Off by default: the nanny detaches
             from the block's process group, so cancelling a block cannot reap it and it
             outlives the block; engine loss is then detected by heartbeat instead.
@@ -108,6 +110,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_threshold: int = 20,
         flow_control: bool = True,
         engine_nanny: bool = False,
+        storage_access: Sequence[Staging] | None = None,
+        working_dir: str | None = None,
+        stage_on_workers: bool = False,
     ) -> None:
         if execution_provider is not None and not isinstance(execution_provider, ExecutionProvider):
             raise ConfigurationError(f"{execution_provider!r} is not an ExecutionProvider", "execution_provider")
@@ -137,6 +142,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control
         self.engine_nanny = engine_nanny
+        self.storage_access = list(storage_access) if storage_access is not None else None
+        self.working_dir = working_dir
+        self.stage_on_workers = stage_on_workers
         #: missed controller heartbeats after which an engine stops itself (~1.5 s each), so
         #: engines do not outlive a controller that is gone
         self.controller_misses = 10
@@ -188,6 +196,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             label=site.name,
             shape=site.block.shape,
             container_image=(site.container or {}).get("image"),
+            working_dir=(site.data or {}).get("working_dir"),
+            stage_on_workers=site.channel not in (None, "local"),
             **site_options(site),
         )
 

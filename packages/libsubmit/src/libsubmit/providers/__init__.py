@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Cobalt", "Condor", "GridEngine", "Local", "Slurm", "Torque"]
+__all__ = [
+    "AWSProvider", "AzureProvider", "Cobalt", "Condor", "EC2Provider", "GoogleCloudProvider", "GridEngine", "JetstreamProvider",
+    "Local", "Slurm", "Torque",
+]
 
 from .. import _LAZY
 

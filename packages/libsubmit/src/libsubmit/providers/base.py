@@ -112,6 +112,8 @@ class BlockProvider(ExecutionProvider):
     option_names: ClassVar[frozenset[str]] = frozenset()
     #: the launcher used when none is configured
     default_launcher: ClassVar[str] = "single_node"
+    #: options whose values are not strings (``spotMaxBid``: a number), with their types
+    option_types: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
     def __init__(
         self,
@@ -147,10 +149,12 @@ class BlockProvider(ExecutionProvider):
             suggest_from=self.option_names | SCHEDULER_OPTIONS_050 if site else self.option_names | set(_SHAPE_FIELDS),
         )
         for key, value in options.items():
-            if value is not None and not isinstance(value, str):
-                raise ConfigurationError(f"expected a string, got {type(value).__name__} {value!r}", f"{options_path}.{key}")
+            types_ok = self.option_types.get(key, (str,))
+            if value is not None and (not isinstance(value, types_ok) or isinstance(value, bool)):
+                wanted = " or ".join("a string" if t is str else "a number" if t in (int, float) else t.__name__ for t in types_ok)
+                raise ConfigurationError(f"expected {wanted}, got {type(value).__name__} {value!r}", f"{options_path}.{key}")
         #: the validated provider-specific options
-        self.options: Mapping[str, str] = {k: v for k, v in options.items() if v is not None}
+        self.options: Mapping[str, Any] = {k: v for k, v in options.items() if v is not None}
         launcher_where = f"{site.path}.execution.block.launcher" if site else f"{type(self).__name__}.launcher"
         if launcher is None and site is not None:
             launcher = site.block.launcher or site.execution.get("launcher")

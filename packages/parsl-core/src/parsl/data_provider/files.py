@@ -4,7 +4,8 @@ A :class:`File` *is* its local path: it subclasses ``str`` (and is ``os.PathLike
 0.5.0 idioms all work on it: ``open(File('hello.txt'))``, ``' '.join(inputs)``,
 ``'cat {}'.format(f)``, ``f.filepath``. The URL it came from, its scheme and its parts stay
 available as attributes. A File is an immutable value: staging a remote file returns a new
-File whose local path is the staged copy.
+File whose local path is the staged copy (only ``local_path`` can be set, on the copy a
+staging provider is handed, as upstream providers do).
 """
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ def _local_path(scheme: str, netloc: str, path: str) -> str:
         return path
     # 'file://test.txt' (as the 0.5.0 guide writes it) means the relative path 'test.txt'
     return netloc + path
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    """``(scheme, netloc, path)`` of a File's URL."""
+    parsed = urlparse(url)
+    # a one-letter "scheme" is a Windows drive, not a URL
+    if not parsed.scheme or len(parsed.scheme) < 2:
+        return "file", "", url
+    scheme = parsed.scheme.lower()
+    if scheme == "globus":
+        # Globus endpoint names may hold a '#' ('go#ep1'), which is no fragment here;
+        # '/~/x' is the endpoint's home directory, given as '~/x'
+        netloc, _, rest = url.split("://", 1)[1].partition("/")
+        path = "/" + rest
+        return scheme, netloc, path[1:] if path.startswith("/~") else path
+    return scheme, parsed.netloc, parsed.path
 
 
 class File(str):
@@ -58,12 +75,7 @@ class File(str):
         url = os.fspath(url)
         if not isinstance(url, str) or not url:
             raise ValueError(f"File needs a non-empty path or URL, got {url!r}")
-        parsed = urlparse(url)
-        # a one-letter "scheme" is a Windows drive, not a URL
-        if parsed.scheme and len(parsed.scheme) > 1:
-            scheme, netloc, path = parsed.scheme.lower(), parsed.netloc, parsed.path
-        else:
-            scheme, netloc, path = "file", "", url
+        scheme, netloc, path = _split_url(url)
         local = local_path if local_path is not None else _local_path(scheme, netloc, path)
         self = super().__new__(cls, local)
         self.url = url
@@ -79,7 +91,7 @@ class File(str):
     @property
     def filepath(self) -> str:
         """Return the resolved filepath on the side where it is called from."""
-        return str.__str__(self)
+        return self.__dict__.get("local_path") or str.__str__(self)
 
     @property
     def filename(self) -> str:
@@ -90,6 +102,12 @@ class File(str):
     def local_path(self) -> str | None:
         """The staged local copy's path for a remote file, if it has been staged."""
         return self.__dict__.get("local_path")
+
+    @local_path.setter
+    def local_path(self, value: str | None) -> None:
+        # set by staging providers written for upstream Parsl on the copy they are handed
+        # (see cleancopy); the data manager gives the app a File whose path is this value
+        self.__dict__["local_path"] = value
 
     @property
     def is_remote(self) -> bool:
@@ -102,10 +120,17 @@ class File(str):
         return str.__str__(self)
 
     def __repr__(self) -> str:
-        return f"File({self.url!r})" if self.local_path is None else f"File({self.url!r}, local_path={self.local_path!r})"
+        from .errors import redact
+
+        url = redact(self.url)
+        return f"File({url!r})" if self.local_path is None else f"File({url!r}, local_path={self.local_path!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.url, self.cache, self.caching_dir, self.staging, self.local_path))
+
+    def cleancopy(self) -> File:
+        """A copy of this File with no local copy recorded (what staging providers get)."""
+        return File(self.url, cache=self.cache, caching_dir=self.caching_dir, staging=self.staging)
 
     def with_local_path(self, local_path: str) -> File:
         """A copy of this File whose local copy is at ``local_path``."""

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
-from ..data_provider.files import File
+from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
 from . import exit_signals as _signals
@@ -175,6 +175,8 @@ class DataFlowKernel(DFK050Methods):
         self._site_cache: dict[tuple[str, ...], list[ParslExecutor]] = {}
         self._internal: ParslExecutor | None = None
         self._data_manager = cfg.data_manager
+        if self._data_manager is not None and self._data_manager.dfk is None:
+            self._data_manager.dfk = self  # a DataManager made before its kernel
 
         self._usage = None
         self._failed = itertools.count()
@@ -218,14 +220,15 @@ class DataFlowKernel(DFK050Methods):
         key = tuple(sites)
         exs = self._site_cache.get(key)
         if exs is None:
-            unknown = [s for s in key if s not in self.executors]
+            # the internal executor's label is accepted, as upstream's staging providers use it
+            unknown = [s for s in key if s not in self.executors and s != _INTERNAL]
             if unknown:
                 raise ConfigurationError(
                     f"app {app_name} names unknown site(s) {', '.join(map(repr, unknown))}; "
                     f"configured sites: {', '.join(map(repr, self.executors))}",
                     "sites",
                 )
-            exs = self._site_cache[key] = [self.executors[s] for s in key]
+            exs = self._site_cache[key] = [self.executors[s] if s != _INTERNAL else self._internal_executor() for s in key]
         return exs
 
     def submit(
@@ -284,10 +287,11 @@ class DataFlowKernel(DFK050Methods):
         if "inputs" in kwargs:
             normalise_inputs(kwargs)
         found = gather_call(self.dependency_resolver, args, kwargs)
-        inputs = kwargs.get("inputs")
-        if inputs and isinstance(inputs, (list, tuple)) and any(isinstance(i, File) and i.is_remote for i in inputs):
-            # remote files are staged in first: the task waits for their DataFutures
-            record.kwargs = {**kwargs, "inputs": self.data_manager.stage_inputs(inputs, found)}
+        if (outputs or kwargs.get("inputs")) and kind != "join" and needs_staging(kwargs.get("inputs"), outputs):
+            # remote files are staged where the task runs, so its executor is chosen now
+            record.sites = (self._pick_executor(sites).label,)
+            self.check_sites(record.sites)
+            record.func, record.kwargs, fu._outputs = self.data_manager.stage_task(record.sites[0], record.func, kwargs, found, fu, tid)
         self._tasks[tid] = record
         if mon is not None:
             record.mon = mon
@@ -455,14 +459,7 @@ class DataFlowKernel(DFK050Methods):
                 self._finish(record, exc=e)
 
     def _send(self, record: TaskRecord) -> None:
-        if record.join:
-            ex = self._internal_executor()
-        elif record.sites is None:
-            choices = self._choices
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
-        else:
-            choices = self._site_cache[record.sites]
-            ex = choices[0] if len(choices) == 1 else random.choice(choices)
+        ex = self._internal_executor() if record.join else self._pick_executor(record.sites)
         record.executor = ex
         try:
             fut = ex.submit(record.func, *record.args, **record.kwargs)
@@ -600,6 +597,10 @@ class DataFlowKernel(DFK050Methods):
             self._finish(r, exc=exc)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _pick_executor(self, sites: tuple[str, ...] | None) -> ParslExecutor:
+        choices = self._choices if sites is None else self._site_cache[sites]
+        return choices[0] if len(choices) == 1 else random.choice(choices)
 
     def _internal_executor(self) -> ParslExecutor:
         ex = self._internal

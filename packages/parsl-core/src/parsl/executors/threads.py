@@ -17,11 +17,11 @@ import itertools
 import queue
 import threading
 from concurrent.futures import InvalidStateError
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..app.walltime import set_abandon_hook
 from ..dataflow.lean_future import LeanFuture
-from ..interfaces import ExecutorContext, ParslExecutor
+from ..interfaces import ExecutorContext, ParslExecutor, Staging
 from .errors import ExecutorShutdown
 
 _STOP = None
@@ -38,6 +38,9 @@ class ThreadPoolExecutor(ParslExecutor):
         config (dict) : a 0.5.0 site dict; ``execution.maxThreads`` and
             ``execution.options.maxThreads`` / ``threadNamePrefix`` are read from it
         label (string) : the site name apps refer to in ``sites=[...]``
+        storage_access (list of Staging) : staging providers for this executor's tasks, tried
+            in order (default: the ``parsl.staging`` plugin named by each file's URL scheme)
+        working_dir (string) : where staged files land (default: the current directory)
     """
 
     def __init__(
@@ -47,6 +50,8 @@ class ThreadPoolExecutor(ParslExecutor):
         execution_provider: Any = None,
         config: dict[str, Any] | None = None,
         label: str = "threads",
+        storage_access: Sequence[Staging] | None = None,
+        working_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         if config:
@@ -62,6 +67,11 @@ class ThreadPoolExecutor(ParslExecutor):
         self.max_workers = max_workers
         self.thread_name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_ids)}"
         self.label = label
+        if storage_access is not None:
+            if isinstance(storage_access, Staging) or not all(isinstance(p, Staging) for p in storage_access):
+                raise TypeError(f"storage_access must be a list of Staging providers, got {storage_access!r}")
+            self.storage_access = list(storage_access)
+        self.working_dir = working_dir
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._idle = threading.Semaphore(0)

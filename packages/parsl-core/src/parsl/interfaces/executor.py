@@ -14,10 +14,11 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
     from .monitoring import Monitor
+    from .staging import Staging
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class ParslExecutor(ABC):
     label: str = "executor"
     #: set by :meth:`start`; ``None`` before the executor is started
     context: ExecutorContext | None = None
+    #: staging providers for this executor's tasks, tried in order (upstream's
+    #: ``storage_access``); ``None``: the ``parsl.staging`` plugin named by each URL scheme
+    storage_access: Sequence[Staging] | None = None
+    #: where files staged for this executor's tasks land, as its workers see it (``None``:
+    #: the task's current directory)
+    working_dir: str | None = None
+    #: ``True`` when the workers do not share the submitting process's filesystem: staging
+    #: providers then move files inside each task, on the worker (an executor opts in)
+    stage_on_workers: bool = False
 
     def start(self, context: ExecutorContext) -> None:
         """Start the executor. Called once by the kernel before the first submit."""

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from ..interfaces import ExecutorContext, ParslExecutor
+from ..data_provider.files import File
+from ..data_provider.transfer import InTask, TransferStaging
+from ..interfaces import ExecutorContext, ParslExecutor, Staging
 
 
 def _double(x: int) -> int:
@@ -33,6 +35,22 @@ def _echo_keywords(**kwargs: Any) -> dict[str, Any]:
 
 def _pid() -> int:
     return os.getpid()
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+class _CopyStaging(TransferStaging):
+    """``kitcopy:///abs/path`` files: copied from that path (the worker must see it)."""
+
+    schemes = ("kitcopy",)
+
+    def fetch(self, file: File, local_path: str) -> None:
+        import shutil
+
+        shutil.copy(file.path, local_path)
 
 
 class ExecutorConformance:
@@ -89,6 +107,16 @@ class ExecutorConformance:
         assert ex.submit(_double, 1).result(timeout=self.timeout) == 2
         ex.shutdown()
         ex.shutdown()
+
+    def test_staging_runs_inside_a_task(self, executor: ParslExecutor, tmp_path: Path) -> None:
+        """What an executor with ``stage_on_workers`` gets: a task function wrapped by a
+        staging provider, which fetches the input on the worker before the task runs."""
+        assert executor.storage_access is None or all(isinstance(p, Staging) for p in executor.storage_access)
+        assert isinstance(executor.stage_on_workers, bool)
+        src, dest = tmp_path / "src.txt", tmp_path / "staged" / "copy.txt"
+        src.write_text("staged on the worker\n")
+        task = InTask(_CopyStaging(), "in", File(f"kitcopy://{src}"), str(dest), _read)
+        assert executor.submit(task, str(dest)).result(timeout=self.timeout) == "staged on the worker\n"
 
     def test_scaling_flag_is_bool(self, executor: ParslExecutor) -> None:
         assert isinstance(executor.scaling_enabled, bool)

@@ -1,0 +1,1 @@
+"""Amazon Web Services: :class:`~libsubmit.providers.aws.aws.EC2Provider`."""

@@ -1,0 +1,1 @@
+"""Microsoft Azure: :class:`~libsubmit.providers.azure.azure.AzureProvider`."""

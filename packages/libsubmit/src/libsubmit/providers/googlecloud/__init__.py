@@ -1,0 +1,1 @@
+"""Google Compute Engine: :class:`~libsubmit.providers.googlecloud.googlecloud.GoogleCloudProvider`."""

@@ -1,0 +1,1 @@
+"""Jetstream and other OpenStack clouds: :class:`~libsubmit.providers.jetstream.jetstream.JetstreamProvider`."""
