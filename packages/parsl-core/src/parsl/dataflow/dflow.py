@@ -75,8 +75,7 @@ class DataFlowKernel(DFK050Methods):
     KWargs:
         config (dict | Config): a 0.5.0 config dict or a typed :class:`~parsl.config.Config`
         executors (list of executors): instead of a config
-        lazyErrors (bool): Default=True, allow workflow to continue on app failures
-            (``lazy_fail`` is the same switch)
+        lazyErrors (bool): Default=True, allow workflow to continue on app failures (``lazy_fail`` is the same switch)
         appCache (bool): Enable caching of apps
         rundir (str): Path to run directory. Defaults to ``./runinfo/NNN``
         retries (int): Default=0, the number of retry attempts in case of failure

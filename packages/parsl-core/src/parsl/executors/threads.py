@@ -35,11 +35,9 @@ class ThreadPoolExecutor(ParslExecutor):
         max_workers (int) : Number of threads (Default=2)
         thread_name_prefix (string) : Thread name prefix
         execution_provider : ignored (threads need no provider)
-        config (dict) : a 0.5.0 site dict; ``execution.maxThreads`` and
-            ``execution.options.maxThreads`` / ``threadNamePrefix`` are read from it
+        config (dict) : a 0.5.0 site dict (``execution.maxThreads``, ``max_workers``, ``options.maxThreads``, ``threadNamePrefix``)
         label (string) : the site name apps refer to in ``sites=[...]``
-        storage_access (list of Staging) : staging providers for this executor's tasks, tried
-            in order (default: the ``parsl.staging`` plugin named by each file's URL scheme)
+        storage_access (list of Staging) : staging providers for this executor's tasks, tried in order (default: by URL scheme)
         working_dir (string) : where staged files land (default: the current directory)
     """
 

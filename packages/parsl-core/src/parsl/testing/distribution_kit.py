@@ -1,4 +1,6 @@
-"""Conformance tests for a plugin distribution's packaging. Subclass and set the names::
+"""Conformance tests for a plugin distribution's packaging. Subclass and set the names:
+
+.. code-block:: python
 
     class TestDistribution(DistributionConformance):
         distribution = "parsl-data"
