@@ -26,6 +26,8 @@ autodoc_default_options = {"members": True, "undoc-members": False, "show-inheri
 autodoc_mock_imports = ["ipyparallel", "zmq", "paramiko", "boto3", "botocore", "globus_sdk", "mpi4py", "google", "azure", "openstack"]
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# the 0.5.0-style 'KWargs:' sections of the kernel and executors read as parameter lists
+napoleon_custom_sections = [("KWargs", "params_style"), ("Kwargs", "params_style")]
 nitpicky = False
 suppress_warnings = ["myst.xref_missing"]
 os.environ.setdefault("PARSL_DOCS_BUILD", "1")

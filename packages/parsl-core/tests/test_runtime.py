@@ -97,6 +97,18 @@ def test_lazy_plugin_paths_name_the_package_when_it_is_absent(tmp_path, stmt, wo
     assert out.stdout.startswith("ImportError:") and words in out.stdout, out.stdout + out.stderr
 
 
+def test_lazy_plugin_path_says_upgrade_when_the_distribution_lacks_the_module(tmp_path):
+    """parsl-executors installed, but a version without the module the 0.5.0 path points to:
+    the error must not claim that the distribution is missing."""
+    pytest.importorskip("parsl_executors")
+    code = (
+        "import sys\nsys.modules['parsl_executors.swift_t'] = None\n"
+        "try:\n    from parsl.executors.swift_t import TurbineExecutor\nexcept ImportError as e:\n    print('ImportError:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "which is installed" in out and "pip install -U 'parsl-executors[mpi]'" in out and "not installed" not in out, out
+
+
 def test_documented_error_import_paths():
     from parsl.app.errors import (  # noqa: F401
         AppBadFormatting,

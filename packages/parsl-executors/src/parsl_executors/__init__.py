@@ -9,6 +9,8 @@ _LAZY = {
     "IPyParallelExecutor": "parsl_executors.ipp",
     "Controller": "parsl_executors.ipp_controller",
     "EngineLost": "parsl_executors.errors",
+    "WorkerLost": "parsl_executors.errors",
+    "TurbineExecutor": "parsl_executors.swift_t",
     "Strategy": "parsl_executors.scaling",
     "FlowControl": "parsl_executors.scaling",
     "FlowNoControl": "parsl_executors.scaling",

@@ -32,3 +32,29 @@ class EngineLost(ExecutorError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.engine_id, self.host, self.pid, self.block, self.detail))
+
+
+class WorkerLost(ExecutorError):
+    """The worker process running the task died (killed, crashed, out of memory) before the
+    task finished. The kernel retries the task when ``retries`` allows.
+
+    Attributes: ``worker_id`` (an MPI rank for the Turbine executor), ``host``, ``pid``,
+    ``exitcode`` (negative: the signal) and ``block``; ``None`` when unknown.
+    """
+
+    def __init__(self, worker_id: int | None, host: str | None, pid: int | None = None, exitcode: int | None = None, block: str | None = None) -> None:
+        self.worker_id = worker_id
+        self.host = host
+        self.pid = pid
+        self.exitcode = exitcode
+        self.block = block
+        super().__init__(worker_id, host, pid, exitcode, block)
+
+    def __str__(self) -> str:
+        how = ""
+        if self.exitcode is not None:
+            how = f" (killed by signal {-self.exitcode})" if self.exitcode < 0 else f" (exit code {self.exitcode})"
+        return f"worker {self.worker_id} (pid {self.pid}) on host {self.host or 'unknown'}, block {self.block or '-'}, died while running the task{how}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.worker_id, self.host, self.pid, self.exitcode, self.block))

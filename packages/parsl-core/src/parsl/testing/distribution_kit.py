@@ -1,6 +1,6 @@
-"""Conformance tests for a plugin distribution's packaging. Subclass and set the names:
+"""Conformance tests for a plugin distribution's packaging.
 
-.. code-block:: python
+Subclass and set the names::
 
     class TestDistribution(DistributionConformance):
         distribution = "parsl-data"
