@@ -21,7 +21,6 @@ import io
 import logging
 import os
 import pickle
-import uuid
 from typing import Any
 
 from .checkpoint_store import MAGIC, BadCheckpoint, Entry, check_safe, decode_file, encode
@@ -35,22 +34,14 @@ FORMAT = "parsl-checkpoint-1"
 def write_run_record(checkpoint_dir: str, run_dir: str, task_count: int) -> None:
     """Write ``<checkpoint_dir>/dfk.pkl``: the run directory, how many results this run has
     checkpointed, and the format of ``tasks.pkl`` (mode 0600; never seen half-written)."""
+    from ..data_provider.transfer import atomic_target
+
     record = {"rundir": run_dir, "task_count": task_count, "format": FORMAT}
-    final = os.path.join(checkpoint_dir, DFK_RECORD)
-    tmp = os.path.join(checkpoint_dir, f".{DFK_RECORD}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_target(os.path.join(checkpoint_dir, DFK_RECORD)) as tmp:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
             pickle.dump(record, f, protocol=2)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, final)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def read_run_record(checkpoint_dir: str) -> dict[str, Any]:
