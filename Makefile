@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 PACKAGES := packages/parsl-core packages/parsl-executors packages/libsubmit packages/parsl-data packages/parsl-containers packages/parsl-monitoring
 # every package with the extras its tests use
-EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp,mpi]' -e 'packages/libsubmit[ssh,aws,google,azure,openstack]' -e 'packages/parsl-data[globus,test]' -e packages/parsl-containers -e packages/parsl-monitoring
+EDITABLE := -e packages/parsl-core -e 'packages/parsl-executors[ipp,mpi,htex]' -e 'packages/libsubmit[ssh,aws,google,azure,openstack]' -e 'packages/parsl-data[globus,test]' -e packages/parsl-containers -e packages/parsl-monitoring
 PYTEST_ARGS ?=
 
 .PHONY: help venv run test test-unit test-integration services services-stop lint types docs bench bench-check mutation build check-versions bump clean

@@ -39,3 +39,34 @@ def make_ipp(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
         ex.shutdown()
         prov.close()
         assert wait_gone(pids) == [], "processes left behind"
+
+
+@pytest.fixture
+def make_htex(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
+    """Real HighThroughputExecutors (interchange, pools, workers) with process blocks; every
+    process they started is checked gone afterwards."""
+    pytest.importorskip("zmq")
+    from parsl_executors.htex import HighThroughputExecutor
+
+    made: list[tuple[HighThroughputExecutor, ProcessBlocks]] = []
+
+    def make(shape: BlockShape | None = None, start: bool = True, **kwargs: object) -> HighThroughputExecutor:
+        run_dir = os.path.join(str(tmp_path), f"run{len(made)}")
+        os.makedirs(run_dir)
+        prov = ProcessBlocks(run_dir)
+        kwargs.setdefault("max_workers_per_node", 2)
+        kwargs.setdefault("label", "htex_test")
+        ex = HighThroughputExecutor(provider=prov, shape=shape or BlockShape(init_blocks=1, min_blocks=0, max_blocks=1), **kwargs)  # type: ignore[arg-type]
+        made.append((ex, prov))
+        if start:
+            ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
+        return ex
+
+    yield make
+    for ex, prov in made:
+        pids = [p.pid for p in prov.procs.values()] + ex.worker_pids() + [p["pid"] for p in ex.pools]
+        if ex.interchange_pid:
+            pids.append(ex.interchange_pid)
+        ex.shutdown()
+        prov.close()
+        assert wait_gone(pids) == [], "processes left behind"

@@ -9,6 +9,8 @@ _LAZY = {
     "IPyParallelExecutor": "parsl_executors.ipp",
     "Controller": "parsl_executors.ipp_controller",
     "EngineLost": "parsl_executors.errors",
+    "HighThroughputExecutor": "parsl_executors.htex.executor",
+    "ManagerLost": "parsl_executors.htex.errors",
     "WorkerLost": "parsl_executors.errors",
     "TurbineExecutor": "parsl_executors.swift_t",
     "Strategy": "parsl_executors.scaling",

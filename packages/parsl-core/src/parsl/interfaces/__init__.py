@@ -3,11 +3,12 @@
 Plugin distributions (``parsl_executors``, ``libsubmit``, ``parsl_data``, ``parsl_containers``)
 import from here and from nothing else in ``parsl`` that is not documented as public.
 """
+from ..dataflow.lean_future import LeanFuture
 from .channel import Channel
 from .executor import ExecutorContext, ParslExecutor
 from .launcher import Launcher
 from .memoizer import Memoizer
-from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo
+from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo, report_block
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
 from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
@@ -20,6 +21,7 @@ __all__ = [
     "ExecutorContext",
     "JobState",
     "Launcher",
+    "LeanFuture",
     "Memoizer",
     "Monitor",
     "MonitoredCall",
@@ -30,5 +32,6 @@ __all__ = [
     "Staging",
     "parse_walltime",
     "reject_unknown_keys",
+    "report_block",
     "site_from_dict",
 ]

@@ -78,6 +78,17 @@ class Monitor(ABC):
         """Flush and release everything; idempotent."""
 
 
+def report_block(monitor: Monitor | None, executor: str, block_id: str, event: str, detail: str = "") -> None:
+    """Tell ``monitor`` (the ``monitor`` of an executor's :class:`ExecutorContext`, None when
+    monitoring is off) about a block event; never raises into the executor."""
+    if monitor is None:
+        return
+    try:
+        monitor.block_event(executor, str(block_id), event, detail)
+    except Exception:  # an observer must not break the executor it observes
+        pass
+
+
 _HOST: str | None = None
 _PID: int | None = None
 _MAIN = threading.main_thread()

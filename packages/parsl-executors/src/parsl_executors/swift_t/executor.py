@@ -32,7 +32,16 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor, reject_unknown_keys
+from parsl.interfaces import (
+    BlockShape,
+    ExecutionProvider,
+    ExecutorContext,
+    JobState,
+    Monitor,
+    ParslExecutor,
+    reject_unknown_keys,
+    report_block,
+)
 from parsl.interfaces.site import SiteSpec
 
 from ..scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
@@ -164,6 +173,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         self.key_file: str | None = None
         self.launch_cmd: str | None = None
         self._started = False
+        self.context: ExecutorContext | None = None
         self._shutdown = False
 
     @classmethod
@@ -350,6 +360,10 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         with self._lock:
             return len(self._blocks)
 
+    @property
+    def _monitor(self) -> Monitor | None:
+        return self.context.monitor if self.context is not None else None
+
     def scale_out(self, blocks: int = 1) -> list[str]:
         """Submit ``blocks`` blocks of ranks; return their block ids."""
         provider = self.execution_provider
@@ -365,11 +379,13 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 job_id = provider.submit(f"{self.launch_cmd} --block {bid}", size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
+                report_block(self._monitor, self.label, bid, "failed", str(err))
                 self._fail_waiting_if_stranded(err)
                 raise err from e
             with self._lock:
                 self._blocks[bid] = _Block(bid, job_id)
             logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
+            report_block(self._monitor, self.label, bid, "submitted", f"job {job_id}, {size} ranks")
             new.append(bid)
         return new
 
@@ -394,6 +410,8 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 ev.wait(5.0)
         provider.cancel([b.job_id for b in victims])
         logger.info("executor %s: released blocks %s", self.label, ", ".join(b.block_id for b in victims))
+        for b in victims:
+            report_block(self._monitor, self.label, b.block_id, "released")
         return [b.block_id for b in victims]
 
     def _block_end(self, block: str, reason: str, connected: bool) -> None:
@@ -403,6 +421,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         provider = self.execution_provider
         if b is not None and provider is not None and not b.state.terminal:
             threading.Thread(target=_cancel_quietly, args=(provider, b.job_id), name=f"parsl-{self.label}-cancel", daemon=True).start()
+        report_block(self._monitor, self.label, block, "failed" if not connected else "ended", reason)
         if not connected:
             logger.error("executor %s: block %s could not run tasks: %s", self.label, block, reason)
             self._fail_waiting_if_stranded(BlockFailed(self.label, block, reason))
@@ -453,6 +472,8 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 self.execution_provider.cancel([b.job_id for b in blocks])
             except Exception:
                 logger.exception("executor %s: cancelling blocks failed", self.label)
+            for b in blocks:
+                report_block(self._monitor, self.label, b.block_id, "released", "executor shut down")
         with self._lock:
             waiting, self._futures = self._futures, {}
         for fut in waiting.values():
