@@ -20,7 +20,11 @@ def test_kill_one_engine_during_400_tasks(retries: int) -> None:
     from parsl import App, DataFlowKernel
     from parsl_executors.errors import EngineLost
 
-    dfk = DataFlowKernel(config=config(ipp_site(taskBlocks=2, initBlocks=1, maxBlocks=1)), retries=retries)
+    # minBlocks=1: this test is about a lost engine, not idle release. (It was flaky: with
+    # minBlocks=0 the only block was released as idle when tasks came >2 s after the
+    # engines registered on a loaded machine, so engine_pids() found no engine. A new block
+    # is now kept until its engines registered and idled max_idletime.)
+    dfk = DataFlowKernel(config=config(ipp_site(taskBlocks=2, initBlocks=1, minBlocks=1, maxBlocks=1)), retries=retries)
     ex = dfk.executors["Local_IPP"]
     ex.wait_for_engines(2, timeout=60)
     engines = ex.engine_pids()

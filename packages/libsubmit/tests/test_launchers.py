@@ -100,8 +100,9 @@ def test_single_node_reports_a_failing_worker(tmp_path: pathlib.Path) -> None:
 
 @pytest.mark.skipif(shutil.which("mpiexec") is None, reason="mpiexec not installed (apt-get install openmpi-bin)")
 def test_mpiexec_runs_workers(tmp_path: pathlib.Path) -> None:
-    # Open MPI refuses root and more ranks than cores unless told otherwise
-    env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+    # Open MPI refuses root and more ranks than cores unless told otherwise; hwloc's GL plugin
+    # would wait 30 s on any server that happens to listen on 127.0.0.1:6000-6063 (an X display)
+    env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1", "HWLOC_COMPONENTS": "-gl"}
     r = _run(launchers.mpiexecLauncher('echo "rank $OMPI_COMM_WORLD_RANK" >> out.txt', 3, nodes_per_block=1), tmp_path, env)
     assert r.returncode == 0, r.stderr
     ranks = sorted((tmp_path / "out.txt").read_text().splitlines())

@@ -214,3 +214,31 @@ class TestLocalConformance(ProviderConformance):
 def test_misspelt_keyword_gets_a_suggestion() -> None:
     with pytest.raises(ConfigurationError, match="did you mean 'max_blocks'"):
         Local(max_block=3)
+
+
+def test_block_scripts_are_private_and_env_stays_off_command_lines(tmp_path: pathlib.Path) -> None:
+    """A secret passed as ``env=`` reaches every worker through the environment; the script
+    holding it is 0700 in a 0700 directory (an existing 0755 one is tightened) and no
+    process of the block has it on its command line."""
+    scripts = tmp_path / "scripts"
+    scripts.mkdir(mode=0o755)
+    p = Local(channel=LocalChannel(userhome=str(tmp_path), scriptDir=str(scripts)), tasks_per_node=2, cancel_grace=1.0)
+    secret = "s3cr3t-" + "x" * 20
+    try:
+        job = p.submit('printf %s "$PARSL_SECRET" > "$(mktemp ./seen-XXXX)"; sleep 30', 1, env={"PARSL_SECRET": secret})
+        deadline = time.monotonic() + 20
+        while len(list(tmp_path.glob("seen-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(f.read_text() for f in tmp_path.glob("seen-*")) == [secret, secret]
+        import psutil
+
+        block = psutil.Process(int(job))
+        for proc in [block, *block.children(recursive=True)]:
+            assert secret not in " ".join(proc.cmdline())
+        assert scripts.stat().st_mode & 0o777 == 0o700
+        modes = {f.suffix: f.stat().st_mode & 0o777 for f in scripts.iterdir()}
+        assert modes == {".sh": 0o700, ".out": 0o600, ".err": 0o600}
+        with pytest.raises(ConfigurationError, match="environment variable name"):
+            p.submit("true", 1, env={"BAD NAME": "x"})
+    finally:
+        p.shutdown()

@@ -63,9 +63,8 @@ def test_keywords_and_channel() -> None:
 
 @pytest.mark.parametrize("partition", ["debug\n#SBATCH --uid=0", "a b", "x;y"])
 def test_partition_cannot_inject_directives(partition: str) -> None:
-    p = Slurm(partition=partition)
     with pytest.raises(ConfigurationError, match="scheduler directive") as info:
-        p.script_text("j", "w", 1, "/tmp/j.submit")
+        Slurm(partition=partition)  # refused when built, not at the first block
     assert info.value.path == "Slurm.partition"
 
 
@@ -107,3 +106,18 @@ def test_hung_scheduler_command_times_out(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ChannelTimeout):
         p.submit("true", 1)
     assert time.monotonic() - t0 < 10
+
+
+def test_bad_provider_values_are_refused_at_construction() -> None:
+    """A partition that would end the directive line, or a timeout given as a string, is
+    refused when the provider is built, not at the first block."""
+    from libsubmit.providers.local.local import Local
+    from libsubmit.providers.slurm.slurm import Slurm
+    from parsl.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"Slurm\.partition: 'debug;rm' cannot go into a scheduler directive"):
+        Slurm(partition="debug;rm")
+    with pytest.raises(ConfigurationError, match=r"Slurm\.cmd_timeout: must be a number"):
+        Slurm(cmd_timeout="30")
+    with pytest.raises(ConfigurationError, match=r"Local\.max_blocks: must be an integer"):
+        Local(max_blocks=None)

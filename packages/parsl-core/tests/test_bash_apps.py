@@ -174,6 +174,58 @@ def test_malformed_stream_specs_are_bad_std_stream_file(dfk, spec):
         echo(stdout=spec).result()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_walltime_kills_setsid_and_orphaned_children_of_a_command_that_traps_sigterm(dfk):
+    """The command ignores SIGTERM, starts a child in a session of its own (``setsid``) and
+    an orphan (double fork, reparented away from the command): after the 0.5 s grace all
+    of them are SIGKILLed; none survives. Before: 2 s of grace, and the setsid child and the
+    orphan lived on."""
+
+    @App("bash", dfk, walltime=1)
+    def stubborn():
+        return (
+            "trap '' TERM; setsid sleep 60 & echo $! > setsid.pid; "
+            "( sleep 60 & echo $! > orphan.pid ) ; sleep 60"
+        )
+
+    with pytest.raises(AppTimeout):
+        stubborn().result(timeout=30)
+    pids = [int(open(name).read()) for name in ("setsid.pid", "orphan.pid")]
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in pids if _alive(p)] == []
+
+
+def test_argv_form_passes_untrusted_strings_as_single_arguments(dfk, tmp_path):
+    """A bash app that returns a list runs it without a shell: each element reaches the
+    program as one argument, however hostile (the canary would be created by a shell)."""
+    canary = tmp_path / "canary"
+    hostile = [f'"; touch {canary} #', f"$(touch {canary})", f"`touch {canary}`", f"a\ntouch {canary}", "{0} {{x}}"]
+
+    @App("bash", dfk)
+    def echo_args(args, stdout=None):
+        return ["printf", "%s\\0", *args]
+
+    out = tmp_path / "out"
+    assert echo_args(hostile, stdout=str(out)).result() == 0
+    assert out.read_bytes().split(b"\0")[:-1] == [h.encode() for h in hostile]
+    assert not canary.exists()
+
+    @App("bash", dfk)
+    def missing():
+        return ["/nonexistent/program", "x"]
+
+    assert missing().exception().exitcode == 127
+
+
 @pytest.mark.parametrize("sig", [9, 15])
 def test_command_killed_by_a_signal_fails_with_the_signal(dfk, sig):
     """A shell that dies of a signal has no exit code of its own: the app still fails, and the

@@ -93,7 +93,7 @@ def test_random_bytes_appended_keep_every_record(caplog: pytest.LogCaptureFixtur
     assert len(warnings) == 1 and f"byte offset {len(data)}" in warnings[0] and "64 bytes" in warnings[0]
 
 
-def test_a_flipped_byte_ends_the_file_at_that_record(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_flipped_byte_loses_only_its_record(caplog: pytest.LogCaptureFixture) -> None:
     path, data, _ = _make_checkpoint()
     entries, _ = checkpoint_store.decode_file(path, data)
     third = len(MAGIC) + sum(len(e.frame) for e in entries[:3])
@@ -102,8 +102,8 @@ def test_a_flipped_byte_ends_the_file_at_that_record(caplog: pytest.LogCaptureFi
     with open(path, "wb") as f:
         f.write(bytes(damaged))
     caplog.clear()
-    # records 0-2 kept; the damaged record 3 and everything after it are ignored
-    assert _rerun(path) == list(range(3, N))
+    # the reader resynchronises on the next record marker: only task 3 runs again
+    assert _rerun(path) == [3]
     assert len(_warnings(caplog)) == 1
 
 
@@ -115,12 +115,12 @@ class _Canary:
         return (open, (self.path, "w"))
 
 
-def _frame(key: str, payload_pickle: bytes, good_crc: bool) -> bytes:
+def _frame(key: str, payload_pickle: bytes, good_crc: bool, sync: bytes = checkpoint_store.SYNC) -> bytes:
     k = key.encode()
     payload = struct.pack("<H", len(k)) + k + payload_pickle
     head = struct.pack("<IQ", len(payload), 1)
     crc = zlib.crc32(payload, zlib.crc32(head))
-    return head + struct.pack("<I", crc if good_crc else crc ^ 1) + payload
+    return sync + head + struct.pack("<I", crc if good_crc else crc ^ 1) + payload
 
 
 def test_a_record_failing_its_checksum_is_never_unpickled(tmp_path: os.PathLike[str]) -> None:
@@ -223,23 +223,42 @@ def test_an_unclosed_file_has_a_zero_tail_that_is_not_damage(tmp_path: os.PathLi
     w.close()
 
 
-def test_any_flipped_byte_keeps_exactly_the_records_before_it(tmp_path: os.PathLike[str]) -> None:
+def test_any_flipped_byte_loses_exactly_the_record_it_is_in(tmp_path: os.PathLike[str]) -> None:
     path, data, _ = _make_checkpoint()
     entries, _ = checkpoint_store.decode_file(path, data)
-    ends = []
+    starts = []
     off = len(MAGIC)
     for e in entries:
+        starts.append(off)
         off += len(e.frame)
-        ends.append(off)
     rng = random.Random(1)
     for pos in rng.sample(range(len(MAGIC), len(data)), 300):
         damaged = bytearray(data)
         damaged[pos] ^= 1 << rng.randrange(8)
         kept, at = checkpoint_store.decode_file(path, bytes(damaged))
-        before = sum(1 for end in ends if end <= pos)
-        assert len(kept) == before, pos
-        assert at == (len(MAGIC) if before == 0 else ends[before - 1])
-        assert [k.frame for k in kept] == [e.frame for e in entries[:before]]
+        hit = max(i for i, start in enumerate(starts) if start <= pos)
+        assert [k.frame for k in kept] == [e.frame for i, e in enumerate(entries) if i != hit], pos
+        assert at == starts[hit]
+
+
+def test_version_1_files_still_load(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Files written before record markers (PRSLCKP1) load; a damaged record whose length
+    field is intact is skipped there too."""
+    path = os.path.join(tmp_path, "tasks.pkl")
+    frames = [_frame(f"k{i}", pickle.dumps(i), i != 1, sync=b"") for i in range(4)]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, checkpoint_store.MAGIC_V1 + b"".join(frames))
+    os.close(fd)
+    assert {k: e.value() for k, e in checkpoint_store.load([path]).items()} == {"k0": 0, "k2": 2, "k3": 3}
+    assert len(_warnings(caplog)) == 1
+
+
+def test_a_fifo_named_tasks_pkl_is_refused_not_waited_on(tmp_path: os.PathLike[str]) -> None:
+    d = os.path.join(tmp_path, "checkpoint")
+    os.mkdir(d, 0o700)
+    os.mkfifo(os.path.join(d, "tasks.pkl"), 0o600)
+    with pytest.raises(checkpoint_store.BadCheckpoint, match="not a regular file"):
+        checkpoint_store.load([d])
 
 
 def test_without_hard_links_names_are_claimed_exclusively(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:

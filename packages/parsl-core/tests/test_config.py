@@ -121,3 +121,21 @@ def test_thread_executor_rejects_bad_arguments():
         ThreadPoolExecutor(max_workers=0)
     with pytest.raises(TypeError, match="unexpected keyword"):
         ThreadPoolExecutor(maxworkers=2)
+
+
+def test_secrets_are_masked_in_reprs_and_errors() -> None:
+    """A password, a cloud secret key and an ``auth`` given as ``'user:password'`` never
+    show in a SiteSpec repr or a configuration error; harmless keys and paths still do."""
+    from parsl.config_dict import site_from_dict
+
+    raw = {
+        "site": "s", "auth": {"channel": "ssh", "hostname": "h", "username": "u", "password": "hunter2-canary", "keyFile": "/keys/id"},
+        "execution": {"executor": "ipp", "provider": "slurm", "block": {"options": {"secret_access_key": "aws-canary", "partition": "debug"}}},
+    }
+    text = repr(site_from_dict(raw, "sites[0]"))
+    assert "canary" not in text and text.count("'***'") >= 3
+    assert "'/keys/id'" in text and "'debug'" in text and "'u'" in text
+    raw["auth"] = "u:hunter2-canary"
+    with pytest.raises(ConfigurationError, match=r"sites\[0\]\.auth: expected a dict, got str \(value hidden") as e:
+        site_from_dict(raw, "sites[0]")
+    assert "canary" not in str(e.value)

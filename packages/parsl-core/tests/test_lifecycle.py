@@ -150,4 +150,57 @@ def test_sigterm_kills_running_commands_and_exits_quickly(tmp_path):
         time.sleep(0.05)
     assert not _alive(child), "the bash app's background child survived the driver"
     log = (tmp_path / "runinfo" / "000" / "parsl.log").read_text()
-    assert "terminated by a signal" in log and "killed 1 running bash app command" in log
+    assert "stopped by a signal" in log and "killed 1 running bash app command" in log
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import os, sys, time
+    from parsl import App, DataFlowKernel, ThreadPoolExecutor, Config
+    dfk = DataFlowKernel(config=Config(executors=[ThreadPoolExecutor(3)], exit_wait=float(sys.argv[1])))
+    @App('python', dfk)
+    def slow():
+        time.sleep(120)
+    @App('bash', dfk)
+    def long():
+        return 'sleep 300 & echo $! > child.pid; sleep 300'
+    futs = [long()] + [slow() for _ in range(4)]
+    while not (os.path.exists('child.pid') and open('child.pid').read().strip()):
+        time.sleep(0.05)
+    print('ready', flush=True)
+    if sys.argv[2] == 'wait':
+        [f.result() for f in futs]
+    """
+)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background job may have it ignored
+
+
+@pytest.mark.parametrize("how", ["sigint", "no-cleanup"])
+def test_interrupt_or_forgotten_cleanup_exits_promptly_and_says_so(tmp_path, how):
+    """Two 120 s python tasks run on the thread pool, two wait, and a bash command runs.
+    One SIGINT (or leaving the script without cleanup(), with exit_wait=1) ends the script
+    promptly with a note on stderr, and the bash command's child does not survive. Before:
+    Ctrl-C waited for every task (> 120 s here)."""
+    args = ["60", "wait"] if how == "sigint" else ["1", "exit"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=_default_sigint,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    child = int((tmp_path / "child.pid").read_text())
+    if how == "sigint":
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if how == "sigint":
+        assert proc.returncode in (-signal.SIGINT, 128 + signal.SIGINT), err
+        assert "interrupted (Ctrl-C): cancelling waiting tasks" in err
+    else:
+        assert proc.returncode == 0
+        assert "cleanup() was not called and 5 task(s) were still unfinished after 1 s (Config.exit_wait)" in err
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)

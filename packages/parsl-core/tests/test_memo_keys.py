@@ -223,16 +223,21 @@ def test_a_key_function_that_raises_fails_the_task(k: parsl.DataFlowKernel) -> N
         f(Boom()).result()
 
 
-def test_failed_tasks_are_not_cached(k: parsl.DataFlowKernel) -> None:
+def test_a_failed_task_gives_identical_calls_in_the_run_its_exception(k: parsl.DataFlowKernel) -> None:
+    """As upstream: within a run, a cached call that failed is not run again."""
     @python_app(cache=True)
     def f(x):
         _count("f")
         raise ValueError(f"bad {x}")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as first:
         f(1).result()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as second:
         f(1).result()
+    assert second.value is first.value
+    assert CALLS["f"] == 1
+    with pytest.raises(ValueError, match="bad 2"):
+        f(2).result()
     assert CALLS["f"] == 2
 
 
@@ -377,11 +382,11 @@ def test_a_custom_memoizer_through_the_config() -> None:
 
 
 def test_a_memoizer_without_checkpoints_refuses_to_load_them() -> None:
-    from parsl.dataflow.memoization import BasicMemoizer
+    from parsl.dataflow.memoization import InMemoryMemoizer
     from parsl.errors import ConfigurationError
 
-    dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=1)], memoizer=BasicMemoizer()))
-    with pytest.raises(ConfigurationError, match="BasicMemoizer cannot load checkpoints"):
+    dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_workers=1)], memoizer=InMemoryMemoizer()))
+    with pytest.raises(ConfigurationError, match="InMemoryMemoizer cannot load checkpoints"):
         dfk.load_checkpoints(["runinfo/000"])
     assert dfk.checkpoint() is None
 

@@ -13,24 +13,26 @@ import os
 import signal
 import subprocess
 import time
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from parsl.interfaces import ExecutionProvider, JobState
 
 
 class ProcessBlocks(ExecutionProvider):
+    passes_env = True  # env goes into the block's process environment, never its argv
+
     def __init__(self, log_dir: str) -> None:
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ids = itertools.count()
         self.cancelled: set[str] = set()
 
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
         job_id = str(next(self._ids))
         script = f"for i in $(seq 1 {int(blocksize)}); do {cmd_string} & done; wait"
         with open(os.path.join(self.log_dir, f"block-{job_id}.log"), "ab") as log:
             self.procs[job_id] = subprocess.Popen(
-                ["/bin/bash", "-c", script], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                ["/bin/bash", "-c", script], env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         return job_id
 

@@ -111,7 +111,9 @@ def test_container_launch_command(tmp_path) -> None:
     assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run/ipp:{tmp_path}/run/ipp" in argv
     i = argv.index("parsl-worker:1")
     assert argv[i + 1 : i + 3] == ["/bin/bash", "-c"]
-    assert "python3 -m ipyparallel.engine" in argv[i + 3] and argv[-1] == '{"registration": 1}'
+    assert "python3 -m parsl_executors.ipp_engine" in argv[i + 3] and '{"registration": 1}' not in argv
+    # the connection file passes from the block's environment into the container by name
+    assert argv[argv.index("PARSL_IPP_ENGINE_JSON") - 1] == "-e"
 
 
 def test_executor_options_from_the_site() -> None:

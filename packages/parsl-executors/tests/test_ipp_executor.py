@@ -1,8 +1,8 @@
 """The IPyParallelExecutor against a real controller and real engines (loopback only)."""
 from __future__ import annotations
 
+import json
 import os
-import shlex
 import signal
 import sys
 import time
@@ -166,14 +166,18 @@ def test_reused_controller_is_left_running(make_ipp, tmp_path) -> None:
     assert wait_gone([pid]) == []
 
 
-def test_compose_launch_cmd_is_one_line_with_the_connection_file(make_ipp, tmp_path) -> None:
+def test_compose_launch_cmd_keeps_the_key_off_the_command_line(make_ipp, tmp_path) -> None:
+    """The connection file (with the controller's key) travels in the block's environment,
+    exported by its private script: the one-line command itself holds no part of it."""
+    from parsl_executors.ipp import ENGINE_JSON_VAR
+
     ex = make_ipp(BlockShape(init_blocks=0, max_blocks=1), flow_control=False)
     cmd = ex.compose_launch_cmd(ex.controller.engine_file, str(tmp_path))
     engine_json = open(ex.controller.engine_file).read()
-    # the only newlines are the connection file's own, inside one quoted argument
-    assert cmd.count("\n") == engine_json.count("\n")
-    assert shlex.split(cmd)[-1] == engine_json
-    assert "enable_nanny=False" in cmd
+    key = json.loads(engine_json)["key"]
+    assert key and key not in cmd and "\n" not in cmd
+    assert ex._launch_env == {ENGINE_JSON_VAR: engine_json}
+    assert f"unset {ENGINE_JSON_VAR}" in cmd and "enable_nanny=False" in cmd
 
 
 def test_tasks_fail_when_no_block_can_be_started(make_ipp, tmp_path) -> None:
@@ -196,3 +200,26 @@ def test_engine_files_live_under_the_run_dir(make_ipp, tmp_path) -> None:
     files = os.listdir(os.path.join(ex.work_dir, "engines"))
     assert len(files) == 2 and all(f.startswith("engine-") and f.endswith(".json") for f in files)
     assert not (tmp_path / ".ipp_engines").exists()
+
+
+def test_binding_beyond_loopback_needs_an_explicit_opt_in() -> None:
+    from parsl.errors import ConfigurationError
+    from parsl_executors.ipp_controller import Controller
+
+    for ip in ("0.0.0.0", "10.1.2.3", "node17.cluster"):
+        with pytest.raises(ConfigurationError, match=r"controller\.publicIp: .*allowRemote: True"):
+            Controller.from_dict({"publicIp": ip})
+    opted = Controller.from_dict({"publicIp": "0.0.0.0", "allowRemote": True})
+    assert not opted.loopback and opted.curve  # encrypted unless turned off
+    assert not Controller.from_dict({"publicIp": "0.0.0.0", "allowRemote": True, "encrypted": False}).curve
+    assert Controller.from_dict({"publicIp": "127.0.0.1"}).loopback and not Controller().curve
+
+
+def test_encrypted_controller_runs_tasks(make_ipp) -> None:
+    """CurveZMQ (what a controller bound beyond loopback uses), exercised on loopback."""
+    from parsl_executors.ipp_controller import Controller
+
+    ex = make_ipp(controller=Controller(encrypted=True))
+    assert ex.submit(add, 2, 3).result(timeout=60) == 5
+    with open(ex.controller.engine_file) as f:
+        assert json.load(f)["curve_serverkey"]

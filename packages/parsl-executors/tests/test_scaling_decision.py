@@ -93,6 +93,17 @@ def test_policy_validation(kwargs: dict, field: str) -> None:
     assert field in str(ei.value)
 
 
+def test_lost_workers_are_replaced_within_max_blocks() -> None:
+    """A block that lost 3 of its 4 workers counts as a quarter: the lost capacity is
+    replaced, but never beyond max_blocks held."""
+    p = ScalingPolicy(min_blocks=0, init_blocks=1, max_blocks=2, tasks_per_block=4, parallelism=1)
+    assert decide(p, active=4, held=1, idle_for=None).nothing  # whole: enough
+    assert decide(p, active=4, held=1, idle_for=None, usable=0.25).scale_out == 1
+    assert decide(p, active=8, held=2, idle_for=None, usable=1.25).nothing  # at max_blocks
+    p1 = ScalingPolicy(min_blocks=0, init_blocks=1, max_blocks=1, tasks_per_block=2, parallelism=1)
+    assert decide(p1, active=2, held=1, idle_for=None, usable=0.5).nothing
+
+
 def test_policy_defaults_are_the_050_block_defaults() -> None:
     p = ScalingPolicy()
     assert (p.min_blocks, p.init_blocks, p.max_blocks, p.tasks_per_block, p.parallelism) == (0, 1, 10, 1, 1.0)

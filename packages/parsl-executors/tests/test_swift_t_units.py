@@ -207,6 +207,7 @@ def test_launch_environment_lines() -> None:
 
     local = launch_environment("mpiexec", oversubscribe=True)
     assert "export OMPI_MCA_orte_enable_recovery=1\n" in local and "oversubscribe=1" in local
+    assert "export HWLOC_COMPONENTS=${HWLOC_COMPONENTS:--gl}\n" in local  # no 30 s X-display probe
     assert ("OMPI_ALLOW_RUN_AS_ROOT=1" in local) == (os.geteuid() == 0)
     assert "SLURM_MPI_TYPE=${SLURM_MPI_TYPE:-pmix}" in launch_environment("srun")
     assert "oversubscribe" not in launch_environment("srun")

@@ -39,11 +39,13 @@ _EXPORTS = {
     "dfk": "parsl.dataflow.loader",
     "clear": "parsl.dataflow.loader",
     "wait_for_current_tasks": "parsl.dataflow.loader",
+    "AUTO_LOGNAME": "parsl.dataflow.std_paths",
 }
 # classes from plugin distributions: reachable as parsl.<Name>
 _PLUGIN_EXPORTS = {
     "IPyParallelExecutor": "parsl.executors.ipp",
     "TurbineExecutor": "parsl.executors.swift_t",
+    "HighThroughputExecutor": "parsl.executors",
 }
 # ...and part of `from parsl import *` (0.5.0's __all__ has it) when their distribution is installed
 _STAR_PLUGIN_EXPORTS = {"IPyParallelExecutor": "parsl_executors"}

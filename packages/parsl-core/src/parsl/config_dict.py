@@ -18,6 +18,7 @@ from .config import CHECKPOINT_MODES, Config
 from .errors import ConfigurationError, PluginError
 from .interfaces import BlockShape, ParslExecutor, parse_walltime
 from .interfaces.site import BlockSpec, SiteSpec, reject_unknown_keys
+from .redact import describe
 
 TOP_KEYS = {"sites", "globals", "controller"}
 SITE_KEYS = {"site", "auth", "execution", "data"}
@@ -46,7 +47,7 @@ GLOBALS_KEYS = {
 }
 logger = logging.getLogger("parsl.config")
 
-CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode"}
+CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode", "allowRemote", "encrypted"}
 
 #: 0.5.0's block defaults
 BLOCK_DEFAULTS: dict[str, Any] = {
@@ -54,11 +55,27 @@ BLOCK_DEFAULTS: dict[str, Any] = {
     "maxBlocks": 10, "parallelism": 0.75,
 }
 
+#: sane upper bound for a thread pool (more is a typo, and would exhaust the machine)
+MAX_THREADS = 10_000
+
+
+def _port_range(value: Any) -> None:
+    """``"low,high"`` (or one port) with 1 <= low <= high <= 65535."""
+    where = "controller.portRange"
+    parts = str(value).split(",") if isinstance(value, (str, int)) and not isinstance(value, bool) else []
+    try:
+        ports = [int(p.strip()) for p in parts]
+    except ValueError:
+        ports = []
+    if not 1 <= len(ports) <= 2 or not all(1 <= p <= 65535 for p in ports) or ports != sorted(ports):
+        raise ConfigurationError(f'must be "low,high" with 1 <= low <= high <= 65535, got {value!r}', where)
+
+
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "True or False", dict: "a dict", list: "a list", float: "a number"}
 
 
-def _describe(v: Any) -> str:
-    return f"{type(v).__name__} {v!r}" if not isinstance(v, (dict, list)) else type(v).__name__
+def _describe(v: Any, where: str = "") -> str:
+    return describe(v, where)
 
 
 def _check_keys(d: Mapping[str, Any], allowed: set[str], path: str) -> None:
@@ -80,7 +97,7 @@ def _get(d: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: st
         ok = True
     if not ok:
         expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-        raise ConfigurationError(f"expected {expected}, got {_describe(v)}", where)
+        raise ConfigurationError(f"expected {expected}, got {_describe(v, where)}", where)
     return v
 
 
@@ -183,6 +200,13 @@ def _threads_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslEx
     from .executors.threads import ThreadPoolExecutor
 
     options = site.execution.get("options") or {}
+    for where, d in ((f"{site.path}.execution.options", options), (f"{site.path}.execution", site.execution)):
+        for key in ("maxThreads", "max_workers"):
+            if key not in d:
+                continue
+            v = d[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_THREADS:
+                raise ConfigurationError(f"must be an integer from 1 to {MAX_THREADS}, got {_describe(v)}", f"{where}.{key}")
     max_threads = options.get("maxThreads", site.execution.get("maxThreads", site.execution.get("max_workers", 2)))
     prefix = options.get("threadNamePrefix", site.execution.get("threadNamePrefix", ""))
     return ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix=prefix, label=site.name)
@@ -224,8 +248,11 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
     controller = _get(raw, "controller", dict, "", {}, allow_none=True) or {}
     _check_keys(controller, CONTROLLER_KEYS, "controller")
     _get(controller, "publicIp", str, "controller", allow_none=True)
-    if "port" in controller:
-        _count(controller, "port", "controller", 0, 1)
+    if "port" in controller and controller["port"] is not None:
+        if not 1 <= _count(controller, "port", "controller", 0, 1) <= 65535:
+            raise ConfigurationError(f"must be a TCP port from 1 to 65535, got {controller['port']!r}", "controller.port")
+    if controller.get("portRange") is not None:
+        _port_range(controller["portRange"])
     _get(controller, "reuse", bool, "controller")
 
     lazy = _get(g, "lazyErrors", bool, "globals", _get(g, "lazy_fail", bool, "globals", True))

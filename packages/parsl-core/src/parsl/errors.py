@@ -98,3 +98,7 @@ class PluginTypeError(PluginError, TypeError):
     def __init__(self, kind: str, name: str, obj: object, expected: Iterable[type]) -> None:
         names = " or ".join(t.__name__ for t in expected)
         super().__init__(f"{kind} plugin {name!r} resolved to {obj!r}, which is not a {names}")
+
+
+#: upstream's name for the error of a missing optional dependency
+OptionalModuleMissing = PluginDependencyMissing

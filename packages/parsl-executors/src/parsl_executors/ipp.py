@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import re
 import shlex
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 _ENGINE_UUID = re.compile(r"Engine b?'([^']+)'")
 DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
+#: the block environment variable that carries the engine connection file (key included)
+ENGINE_JSON_VAR = "PARSL_IPP_ENGINE_JSON"
 
 
 def _ipp() -> Any:
@@ -90,6 +93,15 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         engine_nanny: start ipyparallel's per-engine nanny. Off by default: the nanny detaches
             from the block's process group, so cancelling a block cannot reap it and it
             outlives the block; engine loss is then detected by heartbeat instead.
+        heartbeat_period: seconds between the controller's heartbeats to the engines (for a
+            controller started here).
+        heartbeat_threshold: seconds of silence after which a peer counts as gone, both
+            ways: the controller declares an engine lost (its task fails at once with
+            :class:`EngineLost`) at most ``threshold`` after its death (it allows
+            ``ceil(threshold / period) - 2`` missed beats); an engine whose controller has been
+            unreachable this long ends itself and its block, even in the middle of a task.
+            Shorter detects losses sooner; too short for a loaded machine or network
+            declares live engines lost. Default 2 s (1 s period).
     """
 
     def __init__(
@@ -110,6 +122,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         strategy_threshold: int = 20,
         flow_control: bool = True,
         engine_nanny: bool = False,
+        heartbeat_period: float = 1.0,
+        heartbeat_threshold: float = 2.0,
         storage_access: Sequence[Staging] | None = None,
         working_dir: str | None = None,
         stage_on_workers: bool = False,
@@ -131,13 +145,21 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.engine_json_file = engine_json_file
         self.engine_dir = engine_dir
         self.container_image = container_image
-        # in a container this interpreter's path means nothing: use the image's python3
-        self.engine_command = engine_command or (
-            "python3 -m ipyparallel.engine" if container_image else f"{shlex.quote(sys.executable)} -m ipyparallel.engine"
-        )
+        if not (isinstance(heartbeat_period, (int, float)) and 0.05 <= heartbeat_period <= 3600):
+            raise ConfigurationError(f"must be a number of seconds between 0.05 and 3600, got {heartbeat_period!r}", "heartbeat_period")
+        if not (isinstance(heartbeat_threshold, (int, float)) and heartbeat_period <= heartbeat_threshold <= 86400):
+            raise ConfigurationError(f"must be a number of seconds from heartbeat_period ({heartbeat_period}) to 86400, got {heartbeat_threshold!r}", "heartbeat_threshold")
+        self.heartbeat_period = float(heartbeat_period)
+        self.heartbeat_threshold = float(heartbeat_threshold)
+        # in a container this interpreter's path means nothing: use the image's python3;
+        # the wrapper adds a watchdog that ends the engine when the controller is gone
+        python = "python3" if container_image else shlex.quote(sys.executable)
+        self.engine_command = engine_command or f"{python} -m parsl_executors.ipp_engine --controller-timeout={self.heartbeat_threshold:g} --"
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime)
+        if isinstance(strategy_interval, bool) or not isinstance(strategy_interval, (int, float)) or not 0.01 <= strategy_interval <= 3600:
+            raise ConfigurationError(f"must be a number of seconds from 0.01 to 3600, got {strategy_interval!r}", "strategy_interval")
         self.strategy_interval = strategy_interval
         self.strategy_threshold = strategy_threshold
         self.use_flow_control = flow_control
@@ -166,6 +188,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._lost: dict[int, EngineInfo] = {}
         self._released: set[str] = set()
         self.release_grace = 5.0
+        #: seconds shutdown waits for the engines to acknowledge before killing what is left
+        self.stop_wait = 5.0
         self._probing: set[int] = set()
         self._elock = threading.Lock()  # guards engines, _lost, _probing (IO and strategy threads)
         self._client: Any = None
@@ -173,6 +197,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._flow: FlowControl | FlowNoControl | None = None
         self.strategy: Strategy | None = None
         self.launch_cmd: str | None = None
+        self._launch_env: dict[str, str] = {}
         self.work_dir: str | None = None
         self._started = False
         self._shutdown = False
@@ -222,6 +247,10 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 self.controller = Controller.running_cluster()
             else:
                 self.controller = Controller.from_dict(settings)
+        self.controller.heartbeat_ms = int(self.heartbeat_period * 1000)
+        # an engine that dies just after answering a ping is missed at the next beat and
+        # unregistered when the misses exceed the allowance: (misses + 2) periods at worst
+        self.controller.heartbeat_misses = max(0, math.ceil(self.heartbeat_threshold / self.heartbeat_period) - 2)
         if not self.reuse_controller:
             self.controller.reuse = False
         self._error_types = (ipp.error.EngineError,)
@@ -231,6 +260,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             if self.controller.reuse and self.engine_json_file != DEFAULT_ENGINE_FILE:
                 engine_file = os.path.expanduser(self.engine_json_file)
             self._client = self._connect(ipp)
+            # the controller's scheduler fails a dead engine's task only 5 s after the engine
+            # is unregistered; the client's unregistration event lets us fail it at once
+            # (ipyparallel 9 has no public hook for it)
+            callbacks = getattr(self._client, "_registration_callbacks", None)
+            if isinstance(callbacks, list):
+                callbacks.append(self._on_engine_event)
             self._view = self._client.load_balanced_view()
             if self.execution_provider is not None:
                 self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
@@ -258,23 +293,44 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     def compose_launch_cmd(self, filepath: str, engine_dir: str, container_image: str | None = None) -> str:
         """Reads the json contents from ``filepath`` and composes the one-line command that
-        starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times). The
-        connection file travels inside the command, so nodes need no shared file system."""
+        starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times).
+
+        The connection file holds the controller's key, so it never goes on a command line
+        (process listings are world-readable): with a provider that :attr:`passes_env`, it
+        travels in the block's environment (``PARSL_IPP_ENGINE_JSON``, exported by the
+        block's private script; nodes need no shared file system) and each engine copies it
+        into a 0600 file under the run directory; otherwise the command names a 0600 copy
+        under the 0700 run directory, which the nodes must then share."""
         with open(os.path.expanduser(filepath)) as f:
             engine_json = f.read()
         engine_dir = os.path.abspath(os.path.expanduser(engine_dir))
         # the engines' copies of the connection file go under the run directory, not the user's
         files = os.path.join(self.work_dir, "engines") if self.work_dir else os.path.join(engine_dir, ".ipp_engines")
+        provider = self.execution_provider
+        if provider is None or provider.passes_env:
+            self._launch_env = {ENGINE_JSON_VAR: engine_json}
+            fetch = (
+                f'f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s "${ENGINE_JSON_VAR}" > "$f" && '
+                f"unset {ENGINE_JSON_VAR} && "
+            )
+        else:
+            self._launch_env = {}
+            shared = os.path.join(os.path.dirname(files) if self.work_dir else files, "engine-connection.json")
+            os.makedirs(os.path.dirname(shared), mode=0o700, exist_ok=True)
+            fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                os.fchmod(out.fileno(), 0o600)
+                out.write(engine_json)
+            fetch = f"f={shlex.quote(shared)} && "
         script = (
-            f"mkdir -p {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && "
-            f"f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s \"$0\" > \"$f\" && "
+            f"mkdir -p -m 700 {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && {fetch}"
             f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny} "
             f"--IPEngine.max_heartbeat_misses={self.controller_misses}"
         )
-        inner = f"/bin/bash -c {shlex.quote(script)} {shlex.quote(engine_json)}"
+        inner = f"/bin/bash -c {shlex.quote(script)}"
         if container_image:
             mounts = " ".join(f"-v {shlex.quote(d)}:{shlex.quote(d)}" for d in dict.fromkeys([engine_dir, os.path.dirname(files)]))
-            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK {mounts} {shlex.quote(container_image)} {inner}"
+            inner = f"docker run --rm --network host -e PARSL_IPP_BLOCK -e {ENGINE_JSON_VAR} {mounts} {shlex.quote(container_image)} {inner}"
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
@@ -349,6 +405,25 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                     pass
         if self._settled(tid):
             fut.set_exception(err)
+
+    def _on_engine_event(self, event: Mapping[str, Any]) -> None:
+        """An engine unregistered (it died or was stopped): fail its running task now."""
+        if self._shutdown or event.get("event") != "unregister" or "id" not in event:
+            return  # engines stopped by shutdown: their tasks fail with ExecutorShutdown
+        eid = int(event["id"])
+        with self._lock:
+            victims = [(tid, self._pending.get(tid)) for tid, ar in self._ars.items() if (getattr(ar, "metadata", None) or {}).get("engine_id") == eid]
+        if not victims:
+            return
+        with self._elock:
+            info = self.engines.get(eid) or self._lost.get(eid)
+        if info is not None and info.uuid in self._released:
+            return  # released by scale-in: the task is resent when its reply comes
+        for tid, fut in victims:
+            if fut is not None and self._settled(tid):
+                lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, "the engine stopped answering heartbeats and was unregistered")
+                lost.uuid = info.uuid if info else event.get("uuid")
+                fut.set_exception(lost)
 
     def _translate(self, exc: BaseException, ar: Any) -> BaseException:
         ename = getattr(exc, "ename", "")
@@ -438,7 +513,11 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             bid = str(next(self._block_ids))
             cmd = f"PARSL_IPP_BLOCK={bid} {self.launch_cmd}"
             try:
-                job_id = provider.submit(cmd, size, job_name=f"parsl.{self.label}.block-{bid}")
+                name = f"parsl.{self.label}.block-{bid}"
+                if provider.passes_env:
+                    job_id = provider.submit(cmd, size, job_name=name, env=self._launch_env)
+                else:
+                    job_id = provider.submit(cmd, size, job_name=name)
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
                 err.__cause__ = e
@@ -473,11 +552,26 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release ``blocks`` blocks (newest first): their engines are asked to stop, then the
         provider cancels the jobs. Returns their block ids."""
+        return self._release(blocks, ripe_only=False)
+
+    def release_idle(self, blocks: int = 1) -> list[str]:
+        """The strategy's idle release: like :meth:`scale_in`, but a new block stays until
+        its engines have registered and then idled ``max_idletime`` seconds (a block
+        released before its first engine registered would strand the first tasks)."""
+        return self._release(blocks, ripe_only=True)
+
+    def _release(self, blocks: int, ripe_only: bool) -> list[str]:
         provider = self.execution_provider
         if provider is None:
             raise ScalingFailed(self.label, "no execution provider")
+        now = time.monotonic()
         with self._lock:
-            victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id), reverse=True)[:blocks]
+            candidates = [
+                b for b in self._blocks.values()
+                if not ripe_only or (b.registered_at is not None and now - b.registered_at >= self._policy.max_idletime)
+            ]
+            # blocks that lost engines go first, then the newest
+            victims = sorted(candidates, key=lambda b: (b.lost, int(b.block_id)), reverse=True)[:blocks]
             for b in victims:
                 self._blocks.pop(b.block_id, None)
         if not victims:
@@ -521,9 +615,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             return
         ids = set(client.ids)
         with self._elock:
-            for gone in set(self.engines) - ids:
-                self._lost[gone] = self.engines.pop(gone)
+            gone_infos = [self.engines.pop(gone) for gone in set(self.engines) - ids]
+            for info in gone_infos:
+                self._lost[info.engine_id] = info
             new = ids - set(self.engines) - self._probing
+        for info in gone_infos:
+            if info.uuid in self._released:
+                continue
+            with self._lock:
+                block = self._blocks.get(info.block or "")
+                if block is not None:
+                    block.lost += 1
+            logger.warning("executor %s: engine %d (pid %s on %s, block %s) lost", self.label, info.engine_id, info.pid, info.host, info.block)
             self._probing |= new
         for eid in new:
             try:
@@ -545,6 +648,22 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         with self._elock:
             self._probing.discard(eid)
             self.engines[eid] = info
+        self._registered(info)
+
+    def _registered(self, info: EngineInfo) -> None:
+        with self._lock:
+            b = self._blocks.get(info.block or "")
+            if b is not None and b.registered_at is None:
+                b.registered_at = time.monotonic()
+                logger.info("executor %s: block %s has its first engine registered (engine %d, pid %s)", self.label, b.block_id, info.engine_id, info.pid)
+
+    def usable_blocks(self, held: int) -> float:
+        """Held blocks counted by their live engines: a block that lost engines counts as
+        the fraction still alive, so the strategy replaces the lost capacity."""
+        per = self._policy.tasks_per_block
+        with self._lock:
+            lost = sum(min(b.lost, per) for b in self._blocks.values())
+        return max(0.0, held - lost / per)
 
     def _engine_uuid(self, eid: int) -> str | None:
         client = self._client
@@ -569,6 +688,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
                 with self._elock:
                     self.engines[eid] = info
+                self._registered(info)
             if info.pid is not None:
                 out[eid] = info.pid
         return out
@@ -580,6 +700,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self._client.wait_for_engines(n, timeout=timeout, block=True)
 
     # -- shutdown --------------------------------------------------------------------------
+
+    @staticmethod
+    def _ask_engines_to_stop(client: Any, hub: bool, engines: list[int]) -> None:
+        try:
+            if hub:
+                client.shutdown(hub=True, block=False)
+            elif engines:
+                client.shutdown(targets=engines, block=False)
+        except Exception as e:
+            logger.debug("asking the engines to stop failed: %s", e)
 
     def shutdown(self, block: bool = True) -> None:
         """Stop the strategy, the engines and blocks, and the controller if started here.
@@ -596,16 +726,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         controller = self.controller
         own = controller is not None and controller.started_here
         if client is not None:
-            try:
-                if own:
-                    client.shutdown(hub=True, block=False)
-                else:
-                    with self._elock:
-                        mine = [e.engine_id for e in self.engines.values() if e.block is not None]
-                    if mine:
-                        client.shutdown(targets=mine, block=False)
-            except Exception as e:
-                logger.debug("asking the engines to stop failed: %s", e)
+            with self._elock:
+                mine = [e.engine_id for e in self.engines.values() if e.block is not None]
+            # ipyparallel waits for the engines' replies without a bound when the hub is
+            # included (a confused or flooded controller may never send them): ask from a
+            # helper thread and wait a bounded time; the controller and blocks are killed below
+            asker = threading.Thread(target=self._ask_engines_to_stop, args=(client, own, mine), name=f"parsl-{self.label}-stop", daemon=True)
+            asker.start()
+            asker.join(self.stop_wait)
         with self._lock:
             blocks = list(self._blocks.values())
             self._blocks.clear()

@@ -11,10 +11,17 @@
     Controller.close() ─▶ SIGTERM, then SIGKILL, to the controller's process group
 
 Built from the 0.5.0 ``controller`` block: ``publicIp``, ``port``, ``portRange``, ``reuse``,
-``profile``, ``ipythonDir`` (``mode`` is accepted and ignored).
+``profile``, ``ipythonDir`` (``mode`` is accepted and ignored), plus ``allowRemote`` and
+``encrypted``.
+
+Binding beyond loopback is an explicit opt-in: a ``publicIp`` that is not a loopback address
+(``0.0.0.0``, a cluster address, a host name) needs ``allowRemote: True``; the controller then
+logs a WARNING naming the exposure and, unless ``encrypted: False``, encrypts and
+authenticates its traffic with CurveZMQ.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -56,6 +63,11 @@ class Controller:
         heartbeat_ms / heartbeat_misses: engine heartbeat period and the missed beats after
             which an engine counts as dead (so a killed engine's task fails ~5 s later).
         start_timeout: seconds to wait for the controller's connection files.
+        allow_remote: required (``True``) for a ``public_ip`` that is not a loopback
+            address: it lets every host that can reach this machine connect.
+        encrypted: CurveZMQ encryption and authentication of the controller's traffic;
+            default on when bound beyond loopback, off on loopback (where the HMAC-signed
+            messages never leave the machine).
     """
 
     public_ip: str = "127.0.0.1"
@@ -70,6 +82,8 @@ class Controller:
     extra_args: tuple[str, ...] = ()
     #: attached to a cluster the user started (no provider): its absence gets the ipcluster hint
     attach: bool = False
+    allow_remote: bool = False
+    encrypted: bool | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     profile_dir: str | None = field(default=None, init=False)
 
@@ -87,6 +101,8 @@ class Controller:
             reuse=bool(d.get("reuse", False)),
             profile=d.get("profile") or "default",
             ipython_dir=d.get("ipythonDir") or default_ipython_dir(),
+            allow_remote=bool(d.get("allowRemote", False)),
+            encrypted=d.get("encrypted"),
         )
 
     @classmethod
@@ -94,6 +110,29 @@ class Controller:
         """The controller of the cluster a user started with ``ipcluster start`` (default
         profile, in ``$IPYTHONDIR`` or ``~/.ipython``), as 0.5.0 attached to it."""
         return cls(reuse=True, ipython_dir=default_ipython_dir(), attach=True)
+
+    def __post_init__(self) -> None:
+        if not self.reuse and not self.loopback and not self.allow_remote:
+            raise ConfigurationError(
+                f"{self.public_ip!r} is not a loopback address: the controller would accept connections from every host "
+                "that can reach this machine. Set controller.allowRemote: True (Controller(allow_remote=True)) to confirm "
+                "that engines on other nodes must connect, or leave publicIp out to stay on 127.0.0.1",
+                "controller.publicIp",
+            )
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the controller is reachable from this machine only."""
+        if self.public_ip == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.public_ip).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def curve(self) -> bool:
+        return self.encrypted if self.encrypted is not None else not self.loopback
 
     @property
     def started_here(self) -> bool:
@@ -151,7 +190,17 @@ class Controller:
         if self.port_range:
             lo, _, hi = str(self.port_range).partition(",")
             cmd.append(f"--IPController.ports={lo.strip()}-{hi.strip()}" if hi else f"--IPController.ports={lo.strip()}")
+        if self.curve:
+            cmd.append("--IPController.enable_curve=True")
         cmd.extend(self.extra_args)
+        if not self.loopback:
+            logger.warning(
+                "the ipp controller listens on %s, beyond loopback (controller.allowRemote): any host that can reach this "
+                "machine can connect to its ports; %s",
+                self.public_ip,
+                "traffic is encrypted and authenticated with CurveZMQ" if self.curve
+                else "traffic is NOT encrypted (encrypted: False): messages are only signed with the run's key and can be read on the network",
+            )
         log: IO[bytes] = open(os.path.join(work_dir, "controller.log"), "ab")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)

@@ -26,6 +26,10 @@ class _Block:
     block_id: str
     job_id: str
     state: JobState = JobState.PENDING
+    #: monotonic time its first engine was seen registered (None: none yet)
+    registered_at: float | None = None
+    #: its engines that died (not released by scale-in)
+    lost: int = 0
 
 
 #: ``execution.options`` keys a 0.5.0 site may give this executor, with their types
@@ -37,6 +41,8 @@ SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
     "strategy_interval": (int, float),
     "strategy_threshold": int,
     "flow_control": bool,
+    "heartbeat_period": (int, float),
+    "heartbeat_threshold": (int, float),
 }
 
 

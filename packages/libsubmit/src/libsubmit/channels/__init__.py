@@ -2,7 +2,8 @@
 
 ``LocalChannel`` runs them in a local shell; ``SshChannel`` and ``SshILChannel`` (extra
 ``ssh``: ``pip install 'libsubmit[ssh]'``) run them on a login node over SSH. The SSH classes
-are imported lazily, so ``import libsubmit.channels`` never needs paramiko.
+are imported lazily, so ``import libsubmit.channels`` never needs paramiko. Today's upstream
+names are ``SSHChannel`` (its keywords) and ``SSHInteractiveLoginChannel`` (``SshILChannel``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from .channel_base import Channel
 from .local.local import LocalChannel
 
-__all__ = ["Channel", "LocalChannel", "SshChannel", "SshILChannel"]
+__all__ = ["Channel", "LocalChannel", "SSHChannel", "SSHInteractiveLoginChannel", "SshChannel", "SshILChannel"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,7 +20,11 @@ def __getattr__(name: str) -> Any:
         from .ssh.ssh import SshChannel
 
         return SshChannel
-    if name == "SshILChannel":
+    if name == "SSHChannel":
+        from .ssh.ssh import SSHChannel
+
+        return SSHChannel
+    if name in ("SshILChannel", "SSHInteractiveLoginChannel"):
         from .ssh_il.ssh_il import SshILChannel
 
         return SshILChannel

@@ -10,6 +10,11 @@ node, e.g. ``"$(($CORES / 2))"``; ``CORES`` is set to the node's processor count
 command is passed to ``bash -c`` shell-quoted, so it reaches each worker unchanged.
 
 Each fragment exits with the first non-zero exit code of its workers (0 when all succeed).
+Launchers that start workers through a tool (``srun``, ``aprun``, ``mpiexec``, ``mpirun``,
+``jsrun``) take ``extra``: more arguments for that tool (upstream's ``overrides``).
+
+Today's upstream spells launchers as classes (``SrunLauncher(overrides=...)``); those are in
+:mod:`libsubmit.launchers.classes`, callable objects over these functions.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ __all__ = [
     "jsrunLauncher",
     "mpiexecLauncher",
     "mpirunLauncher",
+    "simpleLauncher",
     "singleNodeLauncher",
     "srunLauncher",
     "srunMpiLauncher",
@@ -58,6 +64,12 @@ def _command(cmd_string: str) -> str:
     return shlex.quote(cmd_string)
 
 
+def _extra(extra: str) -> str:
+    if not isinstance(extra, str) or "\n" in extra:
+        raise ConfigurationError(f"must be one line of extra arguments, got {extra!r}", "overrides")
+    return f"{extra.strip()} " if extra.strip() else ""
+
+
 def _header(tasks: str, total: str) -> str:
     return f"{_PROLOGUE}TASKS_PER_NODE=$(( {tasks} ))\nWORKERCOUNT=$(( {total} ))\n"
 
@@ -86,7 +98,7 @@ def singleNodeLauncher(cmd_string: str, taskBlocks: int | str, walltime: object 
     )
 
 
-def srunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def srunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with one ``srun`` over the job's
     allocation (``taskBlocks`` per node)."""
     tasks = _tasks(taskBlocks)
@@ -94,11 +106,11 @@ def srunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None
     cmd = _command(cmd_string)
     return (
         _header(tasks, f"{nodes} * TASKS_PER_NODE")
-        + f"srun --ntasks=$WORKERCOUNT --ntasks-per-node=$TASKS_PER_NODE --nodes={nodes} -l bash -c {cmd}\n"
+        + f"srun --ntasks=$WORKERCOUNT --ntasks-per-node=$TASKS_PER_NODE --nodes={nodes} -l {_extra(extra)}bash -c {cmd}\n"
     )
 
 
-def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Split the allocation into ``taskBlocks`` parts of ``nodes / taskBlocks`` nodes each and
     start one copy of the command per part (the command then starts its own MPI ranks on its
     part with ``srun``). ``taskBlocks`` counts workers per block here, not per node."""
@@ -112,45 +124,51 @@ def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = N
         + "export NODES_PER_WORKER\n"
         + "PIDS=\n"
         + "for COUNT in $(seq 1 $WORKERCOUNT); do\n"
-        + f"  srun --exclusive --nodes=$NODES_PER_WORKER --ntasks=1 bash -c {cmd} &\n"
+        + f"  srun --exclusive --nodes=$NODES_PER_WORKER --ntasks=1 {_extra(extra)}bash -c {cmd} &\n"
         + '  PIDS="$PIDS $!"\n'
         + "done\n"
         + _WAIT_ALL
     )
 
 
-def aprunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def aprunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with Cray's ``aprun``."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
     cmd = _command(cmd_string)
-    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"aprun -n $WORKERCOUNT -N $TASKS_PER_NODE bash -c {cmd}\n"
+    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"aprun -n $WORKERCOUNT -N $TASKS_PER_NODE {_extra(extra)}bash -c {cmd}\n"
 
 
-def mpiexecLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def mpiexecLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with ``mpiexec -n`` (MPI's standard
     launcher; the hosts come from the MPI library's own detection of the allocation)."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
     cmd = _command(cmd_string)
-    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpiexec -n $WORKERCOUNT bash -c {cmd}\n"
+    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpiexec -n $WORKERCOUNT {_extra(extra)}bash -c {cmd}\n"
 
 
-def mpirunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def mpirunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with ``mpirun -np``."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
     cmd = _command(cmd_string)
-    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpirun -np $WORKERCOUNT bash -c {cmd}\n"
+    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpirun -np $WORKERCOUNT {_extra(extra)}bash -c {cmd}\n"
 
 
-def jsrunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
+def jsrunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies with IBM's ``jsrun``: one resource set per worker,
     ``taskBlocks`` resource sets per host, one task each."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
     cmd = _command(cmd_string)
-    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"jsrun -n $WORKERCOUNT -r $TASKS_PER_NODE -a 1 bash -c {cmd}\n"
+    return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"jsrun -n $WORKERCOUNT -r $TASKS_PER_NODE -a 1 {_extra(extra)}bash -c {cmd}\n"
+
+
+def simpleLauncher(cmd_string: str, taskBlocks: int | str = 1, walltime: object = None, nodes_per_block: int = 1) -> str:
+    """Run the command once, as it is (the block's command starts its own workers)."""
+    _command(cmd_string)
+    return cmd_string + "\n"
 
 
 def gnuParallelLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
@@ -169,6 +187,7 @@ def gnuParallelLauncher(cmd_string: str, taskBlocks: int | str, walltime: object
 #: launcher names (the ``parsl.launchers`` entry points) to functions
 LAUNCHERS = {
     "single_node": singleNodeLauncher,
+    "simple": simpleLauncher,
     "srun": srunLauncher,
     "srun_mpi": srunMpiLauncher,
     "aprun": aprunLauncher,
@@ -177,3 +196,13 @@ LAUNCHERS = {
     "jsrun": jsrunLauncher,
     "gnu_parallel": gnuParallelLauncher,
 }
+
+
+def __getattr__(name: str) -> object:
+    # the upstream-style classes (SrunLauncher, ...) live next door and import this module
+    if not name.startswith("_") and name[:1].isupper():
+        from . import classes
+
+        if name in classes.__all__:
+            return getattr(classes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

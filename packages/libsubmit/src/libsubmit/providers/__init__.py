@@ -1,15 +1,31 @@
 """Execution providers: how executors obtain blocks of resources.
 
 Each class lives at its 0.5.0 import path (``libsubmit.providers.slurm.slurm.Slurm``...) and
-is registered in the ``parsl.providers`` entry-point group.
+is registered in the ``parsl.providers`` entry-point group. Today's upstream names and
+keywords (``SlurmProvider``, ``LocalProvider``...) are in :mod:`.upstream_names`.
 """
 from __future__ import annotations
 
 from typing import Any
 
 __all__ = [
-    "AWSProvider", "AzureProvider", "Cobalt", "Condor", "EC2Provider", "GoogleCloudProvider", "GridEngine", "JetstreamProvider",
-    "Local", "Slurm", "Torque",
+    "AWSProvider",
+    "AzureProvider",
+    "Cobalt",
+    "CobaltProvider",
+    "Condor",
+    "CondorProvider",
+    "EC2Provider",
+    "GoogleCloudProvider",
+    "GridEngine",
+    "GridEngineProvider",
+    "JetstreamProvider",
+    "Local",
+    "LocalProvider",
+    "Slurm",
+    "SlurmProvider",
+    "Torque",
+    "TorqueProvider",
 ]
 
 from .. import _LAZY

@@ -20,6 +20,7 @@ from parsl.errors import ConfigurationError, PluginError
 from parsl.interfaces import BlockShape, Channel, ExecutionProvider, Launcher, SiteSpec, reject_unknown_keys
 
 from ..channels.local.local import LocalChannel
+from .private_files import env_exports
 
 __all__ = ["BlockProvider", "channel_from_site", "launcher_from_name", "site_from_config", "validate_job_name"]
 
@@ -177,13 +178,38 @@ class BlockProvider(ExecutionProvider):
         """Build the provider, its channel and its launcher from a validated 0.5.0 site."""
         return cls(config=site, channel=channel_from_site(site))
 
+    #: block scripts are private files, so ``submit(env=...)`` can carry secrets
+    passes_env: ClassVar[bool] = True
+
     @property
     def channels_required(self) -> bool:
         return True
 
-    def launch_command(self, cmd_string: str) -> str:
-        """The block's command wrapped by the launcher for this provider's shape."""
-        return self.launcher(cmd_string, self.shape.tasks_per_node, nodes_per_block=self.shape.nodes_per_block)
+    # upstream reads the block bounds straight off the provider
+    @property
+    def nodes_per_block(self) -> int:
+        return self.shape.nodes_per_block
+
+    @property
+    def init_blocks(self) -> int:
+        return self.shape.init_blocks
+
+    @property
+    def min_blocks(self) -> int:
+        return self.shape.min_blocks
+
+    @property
+    def max_blocks(self) -> int:
+        return self.shape.max_blocks
+
+    @property
+    def parallelism(self) -> float:
+        return self.shape.parallelism
+
+    def launch_command(self, cmd_string: str, env: Mapping[str, str] | None = None) -> str:
+        """The block's command wrapped by the launcher for this provider's shape, after
+        ``export`` lines for ``env`` (so values never appear on a command line)."""
+        return env_exports(env) + self.launcher(cmd_string, self.shape.tasks_per_node, nodes_per_block=self.shape.nodes_per_block)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(label={self.label!r}, shape={self.shape!r}, channel={self.channel!r})"

@@ -44,6 +44,7 @@ from ..channels.local.local import LocalChannel
 from ..error import CloudAPIError
 from .base import BlockProvider, validate_job_name
 from .cloud_state import CloudState
+from .private_files import env_exports
 
 __all__ = ["CloudProvider"]
 
@@ -187,15 +188,18 @@ class CloudProvider(BlockProvider):
         suffix = f"-{token}-{os.getpid()}-{next(_counter)}"
         return ("parsl-" + base)[: 63 - len(suffix)].rstrip("-") + suffix
 
-    def user_data(self, name: str, cmd_string: str) -> str:
-        """The script the instance runs at boot (pure): the launcher-wrapped workers, bounded
-        by the walltime, then a halt, so an instance never outlives its block."""
+    def user_data(self, name: str, cmd_string: str, env: Mapping[str, str] | None = None) -> str:
+        """The script the instance runs at boot (pure): ``env`` exported, the launcher-wrapped
+        workers bounded by the walltime, then a halt, so an instance never outlives its
+        block. (``env`` is exported here, not inside the ``bash -c`` argument, so it stays off
+        command lines; user data itself is readable through the instance's metadata.)"""
         launch = self.launch_command(cmd_string)
         return (
             "#!/bin/bash\n"
             f"# parsl block {name} ({self.name} provider, label {self.label}): run the workers for at most\n"
             f"# the walltime ({self.shape.walltime}), then halt; the provider deletes a halted instance.\n"
             f"export PARSL_BLOCK_NAME={shlex.quote(name)}\n"
+            + env_exports(env) +
             'cd "${TMPDIR:-/tmp}"\n'
             f"timeout --kill-after=30 {self.walltime} /bin/bash -c {shlex.quote(launch)}\n"
             'echo "parsl block $PARSL_BLOCK_NAME: workers exited with status $?"\n'
@@ -247,14 +251,15 @@ class CloudProvider(BlockProvider):
                 self._terminate(leftovers)
             state.adopt(leftovers)  # ours now: teardown waits until they are gone
 
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
-        """Start one instance whose user data runs ``cmd_string`` through the launcher;
-        return the instance id. A refusal raises :class:`CloudAPIError`."""
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
+        """Start one instance whose user data exports ``env`` and runs ``cmd_string``
+        through the launcher; return the instance id. A refusal raises
+        :class:`CloudAPIError`."""
         validate_job_name(job_name)
         state = self.prepare()
         name = self.instance_name(job_name)
         with self._api("start an instance"):
-            iid = self._start_instance(name, self.user_data(name, cmd_string))
+            iid = self._start_instance(name, self.user_data(name, cmd_string, env))
         state.add_instance(iid, name)
         with self._lock:
             self._jobs[iid] = _Instance(name)

@@ -36,6 +36,7 @@ from parsl.interfaces import Channel, JobState, SiteSpec
 from ..channels.local.local import LocalChannel
 from ..error import SchedulerCommandFailed, ScriptPathError, SubmitException
 from .base import BlockProvider, validate_job_name
+from .private_files import private_dir, write_private
 
 __all__ = ["ClusterProvider", "directive_value"]
 
@@ -67,6 +68,8 @@ class ClusterProvider(BlockProvider):
 
     #: file extension of the submit script
     script_extension: ClassVar[str] = "submit"
+    #: options that go into scheduler directive lines (checked at construction)
+    directive_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -77,20 +80,24 @@ class ClusterProvider(BlockProvider):
         **kwargs: Any,
     ) -> None:
         super().__init__(config, channel, **kwargs)
-        if cmd_timeout <= 0:
-            raise ConfigurationError(f"must be positive, got {cmd_timeout}", f"{type(self).__name__}.cmd_timeout")
+        if isinstance(cmd_timeout, bool) or not isinstance(cmd_timeout, (int, float)) or not 0 < cmd_timeout <= 86400:
+            raise ConfigurationError(f"must be a number of seconds from 0 to 86400, got {type(cmd_timeout).__name__} {cmd_timeout!r}", f"{type(self).__name__}.cmd_timeout")
         self.cmd_timeout = float(cmd_timeout)
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._staging: str | None = None
         self._option_path = f"{self.site.path}.execution.block.options" if self.site else type(self).__name__
+        for key in self.directive_options:
+            if key in self.options:  # checked now, not at the first block
+                directive_value(self.options[key], self.option_path(key))
 
     # ---- what each scheduler defines -------------------------------------------------------
     @abstractmethod
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
-        """The submit script for one block (pure; no I/O)."""
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
+        """The submit script for one block (pure; no I/O); ``env`` is exported before the
+        launcher."""
 
-    def companion_files(self, job_name: str, cmd_string: str, script_path: str) -> dict[str, str]:
+    def companion_files(self, job_name: str, cmd_string: str, script_path: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """Other files the submit script needs next to it (path on the channel's host to
         text); HTCondor's job executable, for instance. Pure; none by default."""
         return {}
@@ -144,32 +151,28 @@ class ClusterProvider(BlockProvider):
             self._staging = tempfile.mkdtemp(prefix=f"libsubmit-{self.name}-")
         return self._staging
 
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
-        """Write the block's submit script, copy it to the channel's script dir and submit
-        it; return the scheduler's job id. A refusal raises :class:`SubmitException` with
-        the scheduler's message."""
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
+        """Write the block's submit script (mode 0700, in a 0700 directory: ``env`` is
+        exported in it), copy it to the channel's script dir and submit it; return the
+        scheduler's job id. A refusal raises :class:`SubmitException` with the scheduler's
+        message."""
         validate_job_name(job_name)
         name = f"{job_name}.{int(time.time())}.{next(_counter)}"
         remote_dir = self.channel.script_dir
         if re.search(r"\s", remote_dir):
             raise ConfigurationError(f"the script directory {remote_dir!r} contains white space, which scheduler directives cannot hold", "scriptDir")
         remote_path = f"{remote_dir}/{name}.{self.script_extension}"
-        files = {remote_path: self.script_text(name, cmd_string, blocksize, remote_path)}
-        files.update(self.companion_files(name, cmd_string, remote_path))
-        local_dir = self._local_script_dir()
+        files = {remote_path: self.script_text(name, cmd_string, blocksize, remote_path, env)}
+        files.update(self.companion_files(name, cmd_string, remote_path, env))
+        local_dir = private_dir(self._local_script_dir())
         local_paths = []
         for path, text in files.items():
             local_path = os.path.join(local_dir, os.path.basename(path))
-            try:
-                os.makedirs(local_dir, exist_ok=True)
-                with open(local_path, "w") as f:
-                    f.write(text)
-                os.chmod(local_path, 0o755)
-            except OSError as e:
-                raise ScriptPathError(local_path, e) from e
+            write_private(local_path, text, 0o700)
             local_paths.append(local_path)
         if not isinstance(self.channel, LocalChannel):
-            rc, out, err = self.run(f"mkdir -p {shlex.quote(remote_dir)}")
+            q = shlex.quote(remote_dir)
+            rc, out, err = self.run(f"mkdir -p {q} && chmod 700 {q}")
             if rc != 0:
                 raise ScriptPathError(remote_dir, (err or out).strip())
             for local_path in local_paths:

@@ -60,6 +60,8 @@ class AppBase:
     must define: ``__init__`` (at decoration) and ``__call__`` (at each call)."""
 
     kind = "python"
+    #: runs on the kernel's internal threads (lifted futures) instead of a configured executor
+    internal = False
 
     def __init__(
         self,
@@ -135,6 +137,10 @@ class AppBase:
         """The stdout and stderr a call redirects to (bash apps only)."""
         return None, None
 
+    def std_defaults(self) -> dict[str, Any]:
+        """The stdout/stderr defaults of the function's signature (bash apps only)."""
+        return {}
+
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
         if self._future_defaults:
             # futures in the function's default values are dependencies too (as upstream
@@ -162,8 +168,10 @@ class BashApp(AppBase):
     """Extends AppBase to cover the Bash App."""
 
     kind = "bash"
+    #: a command that does not format with the call's arguments fails (0.5.0's ``@App``)
+    strict_format = True
 
-    def _make_executable(self) -> Callable[..., Any]:
+    def _bash_call(self) -> Callable[..., Any]:
         defaults: dict[str, Any] = {}
         try:
             for name, p in inspect.signature(self.func).parameters.items():
@@ -175,11 +183,26 @@ class BashApp(AppBase):
         return self._timed(self.walltime)
 
     def _timed(self, walltime: float | None) -> Callable[..., Any]:
-        return BashCall(self.func, self.func_name, walltime, self._defaults)
+        return BashCall(self.func, self.func_name, walltime, self._defaults, self.strict_format)
 
     def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         defaults = self._defaults
         return kwargs.get("stdout", defaults.get("stdout")), kwargs.get("stderr", defaults.get("stderr"))
+
+    def std_defaults(self) -> dict[str, Any]:
+        return self._std_defaults
+
+    def _make_executable(self) -> Callable[..., Any]:
+        call = self._bash_call()
+        self._std_defaults = {k: v for k, v in self._defaults.items() if k in ("stdout", "stderr") and v is not None}
+        return call
+
+
+class ModernBashApp(BashApp):
+    """A bash app of the ``@bash_app`` decorator: a command with literal braces that does not
+    format runs as returned (upstream formats nothing)."""
+
+    strict_format = False
 
 
 class JoinApp(AppBase):
@@ -277,7 +300,7 @@ def bash_app(
 ) -> Any:
     """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
     :class:`BashApp` (or a decorator that makes one)."""
-    return _modern(BashApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
+    return _modern(ModernBashApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
 
 
 def join_app(

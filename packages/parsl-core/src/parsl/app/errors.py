@@ -17,8 +17,10 @@ __all__ = [
     "BashExitFailure",
     "DependencyError",
     "InvalidAppTypeError",
+    "JoinError",
     "MissingOutputs",
     "NotFutureError",
+    "PropagatedException",
     "ParslError",
     "RemoteExceptionWrapper",
     "UnkeyableArgument",
@@ -84,8 +86,8 @@ class AppTimeout(_ReasonExit, AppException):
     """
 
 
-class BashAppNoReturn(_ReasonExit, AppException):
-    """Bash app returned no string.
+class BashAppNoReturn(_ReasonExit, AppException, ValueError):
+    """Bash app returned no string (also a ``ValueError``, which upstream raises then).
 
     Contains: reason(string) exitcode(int) retries(int/None)
     """
@@ -128,34 +130,59 @@ class BadStdStreamFile(ParslError):
         return (type(self), (self.outputs, self.exception))
 
 
-class DependencyError(ParslError):
-    """Error raised when an app cannot run because apps it depends on failed.
+class PropagatedException(ParslError):
+    """A task failed because futures it waited for failed (base of :class:`DependencyError`
+    and :class:`JoinError`).
 
     Contains: ``dependent_exceptions`` (the parents' exceptions), ``dependent_tasks`` (their
-    task ids), ``reason`` (string) and ``outputs``.
+    task ids, None for futures that are not tasks), ``reason`` (string) and ``outputs``; and,
+    in today's upstream shape, ``dependent_exceptions_tids`` (pairs of an exception and a
+    description of the future that raised it: ``"task 3"``, or the repr of a future that is
+    not a task) and ``task_id`` (the task that could not run).
+
+    Both constructors work: ``DependencyError(exceptions, reason, outputs, dependent_tasks)``
+    (0.5.0) and ``DependencyError([(exception, description), ...], task_id)`` (upstream).
     """
+
+    _failure = "Failure"
 
     def __init__(
         self,
-        dependent_exceptions: Sequence[BaseException],
-        reason: str,
+        dependent_exceptions: Sequence[Any],
+        reason: str | int | None = None,
         outputs: Sequence[Any] | None = None,
         dependent_tasks: Sequence[int | None] | None = None,
+        *,
+        descriptions: Sequence[str] | None = None,
+        task_id: int | None = None,
     ) -> None:
-        self.dependent_exceptions = list(dependent_exceptions)
-        self.dependent_tasks = list(dependent_tasks) if dependent_tasks is not None else [None] * len(self.dependent_exceptions)
-        self.reason = reason
+        pairs = list(dependent_exceptions)
+        if isinstance(reason, int) or (reason is None and pairs and all(isinstance(p, tuple) and len(p) == 2 for p in pairs)):
+            # the upstream form: ([(exception, description), ...], task_id)
+            task_id = reason if isinstance(reason, int) else task_id
+            excs = [e for e, _ in pairs]
+            descriptions = [str(d) for _, d in pairs]
+            reason = f"{self._failure} for task {task_id}"
+        else:
+            excs = pairs
+        self.dependent_exceptions: list[BaseException] = excs
+        self.dependent_tasks = list(dependent_tasks) if dependent_tasks is not None else [None] * len(excs)
+        if descriptions is None:
+            descriptions = [f"task {tid}" if tid is not None else "a future" for tid in self.dependent_tasks]
+        self.dependent_exceptions_tids: list[tuple[BaseException, str]] = list(zip(excs, descriptions, strict=True))
+        self.task_id = task_id
+        self.reason = str(reason) if reason is not None else f"{self._failure} for task {task_id}"
         self.outputs = list(outputs or [])
-        super().__init__(self.dependent_exceptions, reason, self.outputs)
+        super().__init__(self.dependent_exceptions, self.reason, self.outputs)
         # where the failure started: parents that failed on their own, or the roots named by
         # parents that themselves failed with a DependencyError
         self.root_tasks: list[int | None] = []
         self.root_exceptions: list[BaseException] = []
         for tid, e in zip(self.dependent_tasks, self.dependent_exceptions, strict=True):
-            if isinstance(e, DependencyError):
-                pairs = zip(e.root_tasks, e.root_exceptions, strict=True)
+            if isinstance(e, PropagatedException):
+                pairs = list(zip(e.root_tasks, e.root_exceptions, strict=True))
             else:
-                pairs = zip([tid], [e], strict=True)
+                pairs = [(tid, e)]
             for rt, re_ in pairs:
                 if not any(re_ is seen for seen in self.root_exceptions):
                     self.root_tasks.append(rt)
@@ -165,21 +192,52 @@ class DependencyError(ParslError):
 
     def __str__(self) -> str:
         parents = ", ".join(
-            f"task {tid} ({type(e).__name__})" if tid is not None else type(e).__name__
-            for tid, e in zip(self.dependent_tasks, self.dependent_exceptions, strict=True)
+            f"{d} ({type(e).__name__})" for e, d in self.dependent_exceptions_tids
         )
         roots = ", ".join(
             f"task {tid} ({type(e).__name__}: {e})" if tid is not None else f"{type(e).__name__}: {e}"
             for tid, e in zip(self.root_tasks, self.root_exceptions, strict=True)
         )
-        return f"{self.reason}; failed parents: {parents}; root cause: {roots}"
+        return f"{self.reason}; failed dependencies: {parents}; root cause: {roots}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.dependent_exceptions, self.reason, self.outputs, self.dependent_tasks))
+        descriptions = [d for _, d in self.dependent_exceptions_tids]
+        return (_rebuild_dependency_error, (type(self), self.dependent_exceptions, self.reason, self.outputs, self.dependent_tasks, descriptions, self.task_id))
 
 
-class UnkeyableArgument(ParslError, TypeError):
-    """A cached app was called with an argument the memoizer cannot turn into a key."""
+def _rebuild_dependency_error(
+    cls: type[PropagatedException],
+    excs: list[BaseException],
+    reason: str,
+    outputs: list[Any],
+    tasks: list[int | None],
+    descriptions: list[str],
+    task_id: int | None,
+) -> PropagatedException:
+    return cls(excs, reason, outputs, tasks, descriptions=descriptions, task_id=task_id)
+
+
+class DependencyError(PropagatedException):
+    """Error raised when an app cannot run because apps it depends on failed.
+
+    Contains: ``dependent_exceptions``, ``dependent_tasks``, ``reason``, ``outputs``,
+    ``dependent_exceptions_tids`` and ``task_id`` (see :class:`PropagatedException`).
+    """
+
+    _failure = "Dependency failure"
+
+
+class JoinError(PropagatedException):
+    """A join app's task failed because futures its function returned failed (upstream's
+    ``parsl.dataflow.errors.JoinError``); ``dependent_exceptions_tids`` holds their
+    exceptions and descriptions."""
+
+    _failure = "Join failure"
+
+
+class UnkeyableArgument(ParslError, ValueError, TypeError):
+    """A cached app was called with an argument the memoizer cannot turn into a key (a
+    ``ValueError``, as upstream's is, and a ``TypeError``, as ours always was)."""
 
     def __init__(self, argument: str, type_name: str, detail: str = "") -> None:
         self.argument = argument

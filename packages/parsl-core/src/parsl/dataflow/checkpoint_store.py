@@ -7,16 +7,17 @@
         tasks.1.pkl, tasks.2.pkl, ...     further writers that share the run dir
 
     file   = MAGIC  record*
-    MAGIC  = b"PRSLCKP1"                  (8 bytes)
-    record = length:u32  time_ns:u64  crc:u32  payload[length]      (little endian)
-             crc = crc32(length, time_ns and payload bytes)
+    MAGIC  = b"PRSLCKP2"                  (8 bytes; version 1 files, b"PRSLCKP1", have no SYNC)
+    record = SYNC  length:u32  time_ns:u64  crc:u32  payload[length]      (little endian)
+             SYNC = b"\xa7PRSLrec" (8 bytes), crc = crc32(length, time_ns and payload bytes)
     payload = key_length:u16  key (utf-8)  pickle(result)
 
 A record is copied to the end of the file (through a memory map, see
 :class:`CheckpointWriter`), so a reader sees it either whole or as a torn tail; zero bytes
-after the last record are space the writer preallocated, not damage. On load, the first record whose frame is incomplete or whose
-checksum fails ends that file: every record before it is kept, one WARNING names the file and
-the byte offset, and nothing after it is unpickled. Only records that pass the checksum are
+after the last record are space the writer preallocated, not damage. The file is read as a
+stream. A record whose frame is incomplete or whose checksum fails is skipped: the reader
+resynchronises on the next SYNC that starts a valid record, so only damaged records are lost,
+and one WARNING names the file and the byte offsets. Only records that pass the checksum are
 ever unpickled, and only when their key is asked for (:class:`Entry`).
 
 A file is created under a temporary name, given its header, then hard-linked to the first free
@@ -43,7 +44,13 @@ from ..errors import ParslError
 
 logger = logging.getLogger("parsl.dataflow.checkpoint")
 
-MAGIC = b"PRSLCKP1"
+MAGIC = b"PRSLCKP2"
+#: files written before record markers (still read)
+MAGIC_V1 = b"PRSLCKP1"
+#: starts every record of a version 2 file, so a reader can find the next record after damage
+SYNC = b"\xa7PRSLrec"
+#: larger length fields are damage, not records
+MAX_RECORD = 1 << 34
 CHECKPOINT_DIR = "checkpoint"
 _FRAME = struct.Struct("<IQI")
 _KEYLEN = struct.Struct("<H")
@@ -87,7 +94,8 @@ class Entry:
 
 
 def encode(key: str, time_ns: int, value: Any) -> bytes:
-    """One record (frame + payload) for ``key``. Raises if ``value`` cannot be pickled."""
+    """One record (sync marker + frame + payload) for ``key``. Raises if ``value`` cannot be
+    pickled."""
     try:
         body = pickle.dumps(value, _PROTOCOL)
     except Exception:
@@ -97,73 +105,162 @@ def encode(key: str, time_ns: int, value: Any) -> bytes:
     k = key.encode()
     payload = _KEYLEN.pack(len(k)) + k + body
     head = _HEAD.pack(len(payload), time_ns)
-    return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+    return SYNC + head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+class _Source:
+    """The bytes of one checkpoint file, read forward in chunks (never the whole file at
+    once); ``at(off, n)`` is valid for offsets at or after the last :meth:`drop`."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fd: int | None = None, data: bytes = b"") -> None:
+        self.fd = fd
+        self.buf = bytearray(data)
+        self.base = 0
+        self.eof = fd is None
+
+    def fill(self, upto: int) -> None:
+        while not self.eof and self.base + len(self.buf) < upto:
+            assert self.fd is not None
+            chunk = os.read(self.fd, max(self.CHUNK, upto - self.base - len(self.buf)))
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+
+    def at(self, off: int, n: int) -> bytes:
+        self.fill(off + n)
+        return bytes(self.buf[off - self.base : off - self.base + n])
+
+    def end(self) -> int:
+        self.fill(1 << 62)
+        return self.base + len(self.buf)
+
+    def drop(self, off: int) -> None:
+        if off - self.base >= self.CHUNK:
+            del self.buf[: off - self.base]
+            self.base = off
+
+    def find(self, needle: bytes, off: int) -> int:
+        """The first offset >= ``off`` where ``needle`` starts, or -1."""
+        while True:
+            i = self.buf.find(needle, max(0, off - self.base))
+            if i >= 0:
+                return self.base + i
+            if self.eof:
+                return -1
+            self.fill(self.base + len(self.buf) + self.CHUNK)
+
+    def zeros_from(self, off: int) -> bool:
+        while True:
+            self.fill(off + self.CHUNK)
+            rest = self.buf[off - self.base :]
+            if rest.count(0) != len(rest):
+                return False
+            if self.eof:
+                return True
+            self.drop(self.base + len(self.buf))
+            off = self.base
+
+
+def _record_at(src: _Source, off: int, sync: bool) -> Entry | None:
+    """The valid record starting at ``off``, or None (damaged, torn or not a record)."""
+    lead = len(SYNC) if sync else 0
+    head = src.at(off, lead + _FRAME.size)
+    if len(head) < lead + _FRAME.size or (sync and head[:lead] != SYNC):
+        return None
+    length, t_ns, crc = _FRAME.unpack_from(head, lead)
+    if length < _KEYLEN.size or length > MAX_RECORD:
+        return None
+    frame = src.at(off, lead + _FRAME.size + length)
+    if len(frame) < lead + _FRAME.size + length:
+        return None
+    body = memoryview(frame)[lead + _FRAME.size :]
+    if zlib.crc32(body, zlib.crc32(frame[lead : lead + 12])) != crc:
+        return None
+    (klen,) = _KEYLEN.unpack_from(body, 0)
+    if _KEYLEN.size + klen > length:
+        return None
+    kstart = lead + _FRAME.size + _KEYLEN.size
+    try:
+        key = frame[kstart : kstart + klen].decode()
+    except UnicodeDecodeError:
+        return None
+    return Entry(key, t_ns, frame, kstart + klen)
+
+
+def decode(path: str, src: _Source) -> tuple[list[Entry], list[tuple[int, int]]]:
+    """Parse one checkpoint file: its valid records, and the (offset, length) of each damaged
+    stretch skipped. Version 2 files resynchronise on the next record marker after damage, so only
+    damaged records are lost; version 1 files (no markers) skip a damaged record whose length
+    field still leads to a valid record, and otherwise end at the damage."""
+    header = src.at(0, len(MAGIC))
+    if header not in (MAGIC, MAGIC_V1):
+        if MAGIC.startswith(header) or MAGIC_V1.startswith(header):  # empty, or part of the header
+            return [], ([(0, len(header))] if header else [])
+        raise BadCheckpoint(f"{path} is not a parsl checkpoint file (it does not start with {MAGIC!r} or {MAGIC_V1!r})")
+    sync = header == MAGIC
+    entries: list[Entry] = []
+    damaged: list[tuple[int, int]] = []
+    off = len(MAGIC)
+    while True:
+        src.drop(off)
+        if not src.at(off, 1):
+            return entries, damaged
+        e = _record_at(src, off, sync)
+        if e is not None:
+            entries.append(e)
+            off += len(e.frame)
+            continue
+        if src.zeros_from(off):
+            return entries, damaged  # the preallocated tail of a file whose writer did not close it
+        if sync:
+            nxt = src.find(SYNC, off + 1)
+            while nxt >= 0 and _record_at(src, nxt, True) is None:
+                nxt = src.find(SYNC, nxt + 1)
+        else:
+            head = src.at(off, _FRAME.size)
+            nxt = off + _FRAME.size + _FRAME.unpack_from(head)[0] if len(head) == _FRAME.size else -1
+            if nxt >= 0 and _record_at(src, nxt, False) is None:
+                nxt = -1
+        damaged.append((off, (nxt if nxt >= 0 else src.end()) - off))
+        if nxt < 0:
+            return entries, damaged
+        off = nxt
 
 
 def decode_file(path: str, data: bytes) -> tuple[list[Entry], int | None]:
     """Parse the bytes of one checkpoint file: the valid records, and the offset of the first
-    damaged one (``None`` when the file is whole)."""
-    if not data.startswith(MAGIC):
-        if MAGIC.startswith(data):  # an empty file or part of the header: no records yet
-            return [], (0 if data else None)
-        raise BadCheckpoint(f"{path} is not a parsl checkpoint file (it does not start with {MAGIC!r})")
-    entries: list[Entry] = []
-    view = memoryview(data)
-    off, end = len(MAGIC), len(data)
-    while off < end:
-        if end - off < _FRAME.size:
-            return entries, (None if _zeros(data, off) else off)
-        length, t_ns, crc = _FRAME.unpack_from(view, off)
-        if length == 0 and _zeros(data, off):
-            return entries, None  # the preallocated tail of a file whose writer did not close it
-        start = off + _FRAME.size
-        stop = start + length
-        if stop > end or length < _KEYLEN.size:
-            return entries, off
-        if zlib.crc32(view[start:stop], zlib.crc32(view[off : off + 12])) != crc:
-            return entries, off
-        (klen,) = _KEYLEN.unpack_from(view, start)
-        if _KEYLEN.size + klen > length:
-            return entries, off
-        kstart = start + _KEYLEN.size
-        try:
-            key = bytes(view[kstart : kstart + klen]).decode()
-        except UnicodeDecodeError:
-            return entries, off
-        entries.append(Entry(key, t_ns, bytes(view[off:stop]), kstart + klen - off))
-        off = stop
-    return entries, None
-
-
-def _zeros(data: bytes, off: int) -> bool:
-    return data.count(0, off) == len(data) - off
+    damaged stretch (``None`` when the file is whole)."""
+    entries, damaged = decode(path, _Source(data=data))
+    return entries, (damaged[0][0] if damaged else None)
 
 
 def read_file(path: str) -> list[Entry]:
-    """The valid records of one checkpoint file; refuses unsafe files, warns once about a
-    damaged tail."""
-    fd = os.open(path, os.O_RDONLY)  # a symlink is fine: the file it reaches is checked
+    """The valid records of one checkpoint file, read as a stream; refuses unsafe files and
+    anything that is not a regular file (a FIFO is never waited on), warns once about damage."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; a symlink is fine, the file it
+    # reaches is checked
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         st = os.fstat(fd)
         check_safe(path, st)
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        src = _Source(fd)
+        entries, damaged = decode(path, src)
+        size = st.st_size
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    entries, damaged = decode_file(path, data)
-    if damaged is not None:
+    if damaged:
         logger.warning(
-            "checkpoint file %s: damaged or truncated record at byte offset %d; keeping the %d valid records "
-            "before it and ignoring the last %d bytes",
+            "checkpoint file %s: damaged or truncated record(s) at byte offset %s skipped (%d bytes of %d); "
+            "%d valid records kept (only the damaged records' tasks will run again)",
             path,
-            damaged,
+            ", ".join(str(o) for o, _ in damaged[:10]) + (f" ... ({len(damaged)} in all)" if len(damaged) > 10 else ""),
+            sum(n for _, n in damaged),
+            size,
             len(entries),
-            len(data) - damaged,
         )
     return entries
 

@@ -19,3 +19,18 @@ def failed_parents(deps: list[Future[Any]]) -> list[tuple[Future[Any], BaseExcep
         if exc is not None:
             out.append((d, exc))
     return out
+
+
+def describe(fut: Future[Any], dfk: object) -> str:
+    """How errors name a future: ``task 3`` for a task of ``dfk``, ``DataFuture from task 3``,
+    or the repr of any other future (upstream's wording)."""
+    from .futures import AppFuture
+
+    record = fut.task_record if isinstance(fut, AppFuture) else None
+    if record is not None and record.dfk is dfk:
+        return f"task {record.id}"
+    from ..app.futures import DataFuture
+
+    if isinstance(fut, DataFuture) and fut.tid is not None:
+        return f"DataFuture from task {fut.tid}"
+    return repr(fut)

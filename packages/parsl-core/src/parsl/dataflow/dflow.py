@@ -34,9 +34,10 @@ import time
 import uuid
 from collections import deque
 from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from ..app.errors import DependencyError, RemoteExceptionWrapper, UnkeyableArgument
+from ..app.errors import DependencyError, JoinError, RemoteExceptionWrapper, UnkeyableArgument
 from ..app.futures import DataFuture
 from ..config import Config
 from ..data_provider.data_manager import needs_staging
@@ -44,14 +45,18 @@ from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
 from . import exit_signals as _signals
 from . import loader
-from .dependencies import failed_parents
+from .dependencies import describe, failed_parents
 from .dependency_resolvers import DependencyResolver, gather_call, normalise_inputs, unwrap_call
 from .dflow_050 import DFK050Methods
 from .error import KernelClosed
+from .failures import charge_failure, memoize_failure
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
+from .loader import DataFlowKernelLoader as DataFlowKernelLoader  # upstream's path
 from .rundir import make_rundir
 from .states import Event, States
+from .std_paths import default_std_autopath, resolve_auto_streams
+from .stragglers import STRAGGLER_GRACE, claim_stragglers, wait_bounded
 from .taskrecord import TaskRecord
 
 if TYPE_CHECKING:
@@ -122,11 +127,21 @@ class DataFlowKernel(DFK050Methods):
         if rundir:
             os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         self.run_id = str(uuid.uuid4())
-        self._log_handler = start_run_log(self.run_dir) if cfg.initialize_logging else None
+        self._log_detach = start_run_log(self.run_dir, cfg.initialize_logging)
+        ignored = cfg.ignored_upstream_settings()
+        if ignored:
+            logger.info("upstream Config settings with no effect here: %s (scaling is set on each executor)", ", ".join(ignored))
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
         self.dependency_resolver = cfg.resolver
+        self._retry_handler = cfg.retry_handler
+        #: how long cleanup waits, once nothing else runs, for tasks blocked on futures
+        #: that nothing in this kernel will complete; then they fail (UnfinishableTask)
+        self.straggler_grace = STRAGGLER_GRACE
+        self._closing = False
+        self._idle = threading.Event()
+        self._lift_apps: dict[str, AppBase] = {}
         self.memoizer: Memoizer = cfg.memoizer if cfg.memoizer is not None else default_memoizer(cfg)  # an empty one is falsy
         try:
             self.memoizer.start(self.run_dir)  # loads checkpointFiles: may refuse them
@@ -182,7 +197,7 @@ class DataFlowKernel(DFK050Methods):
         if cfg.usage_tracking or os.environ.get("PARSL_TRACKING"):
             from ..usage_tracking import UsageTracker, resolve
 
-            endpoint = resolve(cfg.usage_tracking)
+            endpoint = resolve(bool(cfg.usage_tracking))
             if endpoint is not None:
                 self._usage = UsageTracker(endpoint, self.run_id, len(self.executors))
                 self._usage.start()
@@ -262,8 +277,6 @@ class DataFlowKernel(DFK050Methods):
         tid = next(self._ids)
         fu = AppFuture(tid=tid)
         kind = app.kind
-        if kind == "bash":
-            fu.stdout, fu.stderr = app.std_streams(kwargs)
         outputs = kwargs.get("outputs")
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
@@ -282,7 +295,15 @@ class DataFlowKernel(DFK050Methods):
             cache,
             app.ignore_for_cache,
             kind == "join",
+            self,
+            app.internal,
         )
+        fu.task_record = record
+        if kind == "bash":
+            defaults = app.std_defaults()
+            if defaults or "stdout" in kwargs or "stderr" in kwargs:
+                resolve_auto_streams(record, defaults, self._std_autopath)
+            fu.stdout, fu.stderr = app.std_streams(kwargs)
         if "inputs" in kwargs:
             normalise_inputs(kwargs)
         found = gather_call(self.dependency_resolver, args, kwargs)
@@ -311,10 +332,10 @@ class DataFlowKernel(DFK050Methods):
     def wait_for_current_tasks(self) -> None:
         """Wait until every task submitted so far (and any they submit) has finished."""
         start = time.monotonic()
-        stop_display = self._monitor.progress_display() if self._monitor is not None and self._tasks else None
+        stop_display = self._progress_display()
         try:
             while True:
-                outstanding = [r.app_fu for r in list(self._tasks.values())]
+                outstanding = [f for r in list(self._tasks.values()) if (f := r.app_fu) is not None]
                 if not outstanding:
                     return
                 _, not_done = concurrent.futures.wait(outstanding, timeout=_WAIT_REPORT_SECONDS)
@@ -323,6 +344,10 @@ class DataFlowKernel(DFK050Methods):
         finally:
             if stop_display is not None:
                 stop_display()
+
+    def _progress_display(self) -> Callable[[], None] | None:
+        """Start the monitor's progress display while tasks are outstanding; return its stop."""
+        return self._monitor.progress_display() if self._monitor is not None and self._tasks else None
 
     def checkpoint(self) -> str | None:
         """Checkpoint the dfk incrementally: every completed, cached task not yet checkpointed
@@ -341,7 +366,13 @@ class DataFlowKernel(DFK050Methods):
             if self.closed:
                 return
             if wait:
-                self.wait_for_current_tasks()
+                self._closing = True
+                stop_display = self._progress_display()
+                try:
+                    wait_bounded(self)
+                finally:
+                    if stop_display is not None:
+                        stop_display()
             else:
                 self._fail_pending(KernelClosed("the DataFlowKernel was cleaned up before this task could run"))
             self.closed = True
@@ -374,10 +405,23 @@ class DataFlowKernel(DFK050Methods):
         """Tasks submitted so far."""
         return peek_count(self._ids)
 
+    @property
+    def tasks(self) -> Mapping[int, TaskRecord]:
+        """The records of the tasks not finished yet, by id (read-only; upstream's
+        ``dfk.tasks``)."""
+        return MappingProxyType(self._tasks)
+
     def __enter__(self) -> DataFlowKernel:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        """Leaving ``with parsl.load(config):`` as ``Config.exit_mode`` says: ``"cleanup"``
+        and ``"wait"`` clean up, which waits for the outstanding tasks (nothing is dropped;
+        tasks that can never finish fail after a bounded wait); ``"skip"`` leaves the kernel
+        as it is (it is cleaned up at interpreter exit)."""
+        if self._config.exit_mode == "skip":
+            logger.info("leaving the kernel's with-block: exit_mode 'skip', no cleanup")
+            return
         self.cleanup()
 
     def __repr__(self) -> str:
@@ -410,7 +454,10 @@ class DataFlowKernel(DFK050Methods):
     def _launch(self, record: TaskRecord) -> None:
         if record.state is not States.pending:
             return
-        if record.app_fu.cancelled():
+        fu = record.app_fu
+        if fu is None:  # it has already ended
+            return
+        if fu.cancelled():
             # the user cancelled it before it could run: it ends without running
             record.on(Event.fail)
             self._tasks.pop(record.id, None)
@@ -424,9 +471,11 @@ class DataFlowKernel(DFK050Methods):
                     record.on(Event.dep_fail)
                     exc = DependencyError(
                         [e for _, e in failed],
-                        f"task {record.id} ({record.func_name}) cannot run because tasks it depends on failed",
+                        f"Dependency failure for task {record.id} ({record.func_name})",
                         record.kwargs.get("outputs"),
                         dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                        descriptions=[describe(f, self) for f, _ in failed],
+                        task_id=record.id,
                     )
                     self._finish(record, exc=exc)
                     return
@@ -447,18 +496,18 @@ class DataFlowKernel(DFK050Methods):
                     record.on(Event.memo_hit)
                     if logger.isEnabledFor(logging.DEBUG):
                         logger.debug("task %d %s: cache hit", record.id, record.func_name)
-                    self._finish(record, result=hit.value)
+                    self._finish(record, result=hit.value, exc=hit.exception)
                     return
             record.on(Event.launch)
             self._send(record)
         except BaseException as e:  # an error of ours must fail the task, never lose it
             logger.exception("launching task %d failed", record.id)
-            if not record.app_fu.done():
+            if record.app_fu is not None and not record.app_fu.done():
                 record.state = States.failed
                 self._finish(record, exc=e)
 
     def _send(self, record: TaskRecord) -> None:
-        ex = self._internal_executor() if record.join else self._pick_executor(record.sites)
+        ex = self._internal_executor() if record.join or record.internal else self._pick_executor(record.sites)
         record.executor = ex
         try:
             fut = ex.submit(record.func, *record.args, **record.kwargs)
@@ -469,6 +518,19 @@ class DataFlowKernel(DFK050Methods):
             return
         record.exec_fu = fut
         fut.add_done_callback(partial(self._exec_done, record))
+
+    def _lift(self, fut: AppFuture, op: str, operand: Any) -> AppFuture:
+        """``fut[operand]`` / ``getattr(fut, operand)`` as a new task on the internal threads."""
+        app = self._lift_apps.get(op)
+        if app is None:
+            from .lifting import lifting_app
+
+            app = self._lift_apps[op] = lifting_app(op, self)
+        return self.submit_app(app, (fut, operand), {})
+
+    def _std_autopath(self, record: TaskRecord, kw: str) -> str:
+        make = self._config.std_autopath
+        return make(record, kw) if make is not None else default_std_autopath(self.run_dir, record, kw)
 
     def _exec_done(self, record: TaskRecord, fut: concurrent.futures.Future[Any]) -> None:
         exc: BaseException | None
@@ -484,7 +546,8 @@ class DataFlowKernel(DFK050Methods):
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
-            if record.fail_count <= self.retries and self._aborted is None and not self.closed:
+            exc = self._charge_failure(record, exc)
+            if record.fail_cost <= self.retries and self._aborted is None and not self.closed:
                 record.on(Event.retry)
                 logger.info("task %d %s failed (%s: %s); retry %d of %d", record.id, record.func_name, type(exc).__name__, exc, record.fail_count, self.retries)
                 self._send(record)
@@ -492,6 +555,7 @@ class DataFlowKernel(DFK050Methods):
             record.on(Event.fail)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("task %d %s failed: %r", record.id, record.func_name, exc)
+            self._memoize_failure(record, exc)
             self._finish(record, exc=exc)
             return
         if record.join:
@@ -527,6 +591,7 @@ class DataFlowKernel(DFK050Methods):
             self._finish(record, exc=TypeError(f"join app {record.func_name} must return a future or a list of futures, not {type(inner).__name__}"))
             return
         record.on(Event.join)
+        record.depends = futures  # what it waits for now (read by the straggler check)
         remaining = [len(futures)]
         lock = threading.Lock()
 
@@ -537,15 +602,20 @@ class DataFlowKernel(DFK050Methods):
                     return
             failed = failed_parents(futures)
             if failed:
-                record.on(Event.fail)
-                exc: BaseException = failed[0][1] if len(futures) == 1 else DependencyError(
+                if not self._claim(record, Event.fail):
+                    return
+                exc = JoinError(
                     [e for _, e in failed],
-                    f"join app {record.func_name} (task {record.id}): futures it returned failed",
+                    f"Join failure for task {record.id} ({record.func_name}): futures it returned failed",
                     dependent_tasks=[getattr(f, "tid", None) for f, _ in failed],
+                    descriptions=[describe(f, self) for f, _ in failed],
+                    task_id=record.id,
                 )
+                self._memoize_failure(record, exc)
                 self._finish(record, exc=exc)
                 return
-            record.on(Event.succeed)
+            if not self._claim(record, Event.succeed):
+                return
             value = futures[0].result() if isinstance(inner, concurrent.futures.Future) else [f.result() for f in futures]
             if record.cache:
                 self.memoizer.update(record, value)
@@ -560,8 +630,18 @@ class DataFlowKernel(DFK050Methods):
 
     def _finish(self, record: TaskRecord, result: Any = None, exc: BaseException | None = None) -> None:
         self._tasks.pop(record.id, None)
+        if self._closing and not self._tasks:
+            self._idle.set()
         record.depends = None
+        # the future keeps its record (fut.task_record); the arguments are not needed any
+        # more, and dropping the record's link back to the future breaks the cycle, so both
+        # are freed by reference counting once the script drops the future
+        record.args = ()
+        record.func = None  # type: ignore[assignment]
         fu = record.app_fu
+        if fu is None:
+            return
+        record.app_fu = None  # type: ignore[assignment]
         if fu.cancelled():
             return
         if exc is None:
@@ -573,6 +653,29 @@ class DataFlowKernel(DFK050Methods):
             record.mon.task_failed(record.id, exc)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
+
+    def _charge_failure(self, record: TaskRecord, exc: BaseException) -> BaseException:
+        return charge_failure(record, exc, self._retry_handler, self.retries)
+
+    def _memoize_failure(self, record: TaskRecord, exc: BaseException) -> None:
+        if record.cache:
+            memoize_failure(self.memoizer, record, exc)
+
+    def _claim(self, record: TaskRecord, event: Event) -> bool:
+        """Apply ``event`` unless the task already ended (callbacks and the straggler check
+        may race to end a waiting task)."""
+        with self._dep_lock:
+            if record.state.final:
+                return False
+            record.on(event)
+            return True
+
+    def _fail_stragglers(self, waited: float) -> int:
+        """Fail every task still blocked on a future nothing in this kernel will complete."""
+        victims = claim_stragglers(self, waited)
+        for record, exc in victims:
+            self._finish(record, exc=exc)
+        return len(victims)
 
     def _abort(self, record: TaskRecord, exc: BaseException) -> None:
         aborted = WorkflowAborted(record.id, exc)
@@ -608,36 +711,22 @@ class DataFlowKernel(DFK050Methods):
 
             with self._cleanup_lock:
                 if self._internal is None:
-                    new = ThreadPoolExecutor(max_workers=8, thread_name_prefix="parsl-internal", label=_INTERNAL)
+                    new = ThreadPoolExecutor(
+                        max_workers=self._config.internal_tasks_max_threads, thread_name_prefix="parsl-internal", label=_INTERNAL
+                    )
                     new.start(self._context)
                     self._internal = new
                 ex = self._internal
         return ex
 
     def _atexit(self) -> None:
-        from ..app.bash import kill_running
+        from .exit_policy import exit_without_cleanup
 
-        if self.closed:
-            return
-        terminating = _signals.terminating
-        logger.warning(
-            "cleanup() was not called; cleaning up at exit (%s)",
-            "terminated by a signal: pending tasks are failed, running commands killed" if terminating else "waiting for outstanding tasks",
-        )
-        try:
-            if terminating:
-                killed = kill_running()
-                if killed:
-                    logger.warning("killed %d running bash app command(s)", killed)
-            self.cleanup(wait=not terminating)
-        except BaseException:
-            logger.exception("cleanup at exit failed")
-        finally:
-            kill_running()
+        exit_without_cleanup(self)
 
     def _stop_logging(self) -> None:
-        h = self._log_handler
-        if h is not None:
-            logging.getLogger("parsl").removeHandler(h)
-            h.close()
-            self._log_handler = None
+        detach = self._log_detach
+        if detach is not None:
+            self._log_detach = None
+            detach()
+

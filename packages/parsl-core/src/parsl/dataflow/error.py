@@ -38,5 +38,25 @@ __all__ = [
     "InvalidTransition",
     "KernelClosed",
     "MissingFutError",
+    "UnfinishableTask",
     "WorkflowAborted",
 ]
+
+
+class UnfinishableTask(KernelClosed):
+    """The kernel was cleaned up while a task still waited for a future that nothing in the
+    kernel would ever complete (a plain ``concurrent.futures.Future`` never set, say).
+    ``waiting_for`` holds the repr of that future."""
+
+    def __init__(self, task_id: int, func_name: str, waiting_for: str, waited: float) -> None:
+        self.task_id = task_id
+        self.func_name = func_name
+        self.waiting_for = waiting_for
+        self.waited = waited
+        super().__init__(
+            f"task {task_id} ({func_name}) can never finish: the DataFlowKernel was cleaned up while it still waited for "
+            f"{waiting_for}, which was not completed within {waited:g} s after all other work had ended"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.task_id, self.func_name, self.waiting_for, self.waited))

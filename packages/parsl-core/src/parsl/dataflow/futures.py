@@ -8,6 +8,7 @@ from .lean_future import LeanFuture
 
 if TYPE_CHECKING:
     from ..app.futures import DataFuture
+    from .taskrecord import TaskRecord
 
 
 class AppFuture(LeanFuture):
@@ -17,8 +18,16 @@ class AppFuture(LeanFuture):
 
     ``outputs`` holds one :class:`~parsl.app.futures.DataFuture` per file named in the call's
     ``outputs=[...]``; ``stdout``/``stderr`` the redirection paths of a bash app; ``tid`` the
-    task id.
+    task id; ``task_record`` the kernel's record of the task (its arguments are dropped once
+    the task is done).
+
+    As in today's upstream Parsl, ``fut[key]`` and ``fut.name`` (any public attribute the
+    future itself does not have) are *lifted*: each returns a new AppFuture, of a small task
+    on the kernel's internal threads, that resolves to ``fut.result()[key]`` /
+    ``fut.result().name`` (and fails with a DependencyError if ``fut`` fails).
     """
+
+    task_record: TaskRecord | None = None
 
     def __init__(self, parent: Future[Any] | None = None, tid: int | None = None, stdout: Any = None, stderr: Any = None) -> None:
         super().__init__()
@@ -53,6 +62,30 @@ class AppFuture(LeanFuture):
             self.set_exception(exc)
         else:
             self.set_result(executor_fu.result())
+
+    def task_status(self) -> str:
+        """The state of the task behind this future: ``pending``, ``launched``, ``running``,
+        ``joining``, ``exec_done``, ``failed``, ``dep_fail`` or ``memo_done``."""
+        record = self.task_record
+        if record is None:
+            return "unknown"
+        return str(record.state.value)
+
+    def __getitem__(self, key: Any) -> AppFuture:
+        return self._lift("getitem", key)
+
+    def __getattr__(self, name: str) -> AppFuture:
+        # only called for attributes the future does not have; private and dunder names are
+        # never lifted (copy, pickle and the interpreter's protocols probe those)
+        if name.startswith("_") or self.task_record is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self._lift("getattr", name)
+
+    def _lift(self, op: str, operand: Any) -> AppFuture:
+        record = self.task_record
+        if record is None or record.dfk is None:
+            raise TypeError(f"only futures returned by apps can be lifted (fut[...] / fut.attr); {self!r} has no kernel")
+        return record.dfk._lift(self, op, operand)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         base = super().__repr__()

@@ -6,12 +6,16 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from typing import Any, Sequence
+import pathlib
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..errors import ConfigurationError
 from ..interfaces import Memoizer, Monitor, ParslExecutor
 from .memoization import from_config as memoizer_from_config
+
+if TYPE_CHECKING:
+    from ..logconfigs.base import LogConfig
 
 #: DataFlowKernel keyword -> Config field (the keywords override the config)
 _KEYWORDS = {
@@ -44,6 +48,7 @@ def resolve_config(config: Config | dict[str, Any] | None, executors: Sequence[P
     if config is not None and executors is not None:
         raise ConfigurationError("give either config= or executors=, not both")
     if isinstance(config, Config):
+        config.validate()  # its fields may have been assigned since it was built
         return config
     if isinstance(config, dict):
         from ..config_dict import config_from_dict
@@ -63,17 +68,39 @@ def default_memoizer(cfg: Config) -> Memoizer:
     return memoizer_from_config(cfg)
 
 
-def start_run_log(run_dir: str) -> logging.Handler:
+#: loggers whose INFO lines go to parsl.log: the kernel's and the plugin distributions'
+#: (block submitted/released, engine lost, scaling decisions); names only, nothing imported
+RUN_LOGGERS = ("parsl", "parsl_executors", "libsubmit", "parsl_data", "parsl_containers")
+
+
+def start_run_log(run_dir: str, setting: bool | LogConfig = True) -> Callable[[], None] | None:
+    """Set up the run's log as ``Config.initialize_logging`` asks; return the function that
+    detaches it (None when logging is off)."""
+    if setting is False:
+        return None
+    if setting is not True:
+        return setting.initialize_logging(log_dir=pathlib.Path(run_dir), log_name="parsl")
     from ..log_utils import COMPACT_FORMAT
 
     handler = logging.FileHandler(os.path.join(run_dir, "parsl.log"))
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(COMPACT_FORMAT))
-    parsl_logger = logging.getLogger("parsl")
-    if parsl_logger.getEffectiveLevel() > logging.INFO:
-        parsl_logger.setLevel(logging.INFO)
-    parsl_logger.addHandler(handler)
-    return handler
+    for name in RUN_LOGGERS:
+        log = logging.getLogger(name)
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
+        log.addHandler(handler)
+
+    def detach() -> None:
+        stop_run_log(handler)
+
+    return detach
+
+
+def stop_run_log(handler: logging.Handler) -> None:
+    for name in RUN_LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
 
 
 def start_monitor(setting: bool | Monitor, run_id: str, run_dir: str) -> Monitor | None:

@@ -82,3 +82,29 @@ def clear() -> None:
 def wait_for_current_tasks() -> None:
     """Block until every task of the current kernel has finished."""
     current_dfk().wait_for_current_tasks()
+
+
+class DataFlowKernelLoader:
+    """Which DataFlowKernel is active (upstream's class-method API, also at
+    ``parsl.dataflow.dflow.DataFlowKernelLoader``; the same functions as ``parsl.load``,
+    ``parsl.dfk``, ``parsl.clear`` and ``parsl.wait_for_current_tasks``)."""
+
+    @classmethod
+    def clear(cls) -> None:
+        """Forget the loaded kernel so that another can be loaded (it is not cleaned up)."""
+        clear()
+
+    @classmethod
+    def load(cls, config: Config | dict[str, Any] | None = None) -> DataFlowKernel:
+        """Load a kernel from ``config`` and make it the active one."""
+        return load(config)
+
+    @classmethod
+    def wait_for_current_tasks(cls) -> None:
+        """Wait for every task of the active kernel to finish."""
+        wait_for_current_tasks()
+
+    @classmethod
+    def dfk(cls) -> DataFlowKernel:
+        """The active kernel (NoDataFlowKernelError if none is loaded)."""
+        return dfk()

@@ -26,10 +26,17 @@ def as_memo_task(task: Any, task_id: Any = None) -> Any:
     )
 
 
-def _done(value: Any) -> Future[Any]:
+def _done(value: Any, exception: BaseException | None = None) -> Future[Any]:
     f: Future[Any] = Future()
-    f.set_result(value)
+    if exception is not None:
+        f.set_exception(exception)
+    else:
+        f.set_result(value)
     return f
+
+
+def _hit_future(hit: Any) -> Future[Any]:
+    return _done(hit.value, getattr(hit, "exception", None))
 
 
 class Memo050Methods:
@@ -64,7 +71,7 @@ class Memo050Methods:
         if isinstance(task, dict):
             task["hashsum"] = hashsum
         hit = self.lookup(t)
-        return (True, _done(hit.value)) if hit is not None else (False, None)
+        return (True, _hit_future(hit)) if hit is not None else (False, None)
 
     def hash_lookup(self, hashsum: str) -> Future[Any]:
         """The done future of the result stored under ``hashsum``; KeyError when absent."""
@@ -74,7 +81,7 @@ class Memo050Methods:
         hit = self.lookup(probe)
         if hit is None:
             raise KeyError(hashsum)
-        return _done(hit.value)
+        return _hit_future(hit)
 
     def update_memo(self, task_id: Any, task: Any, r: Any) -> None:
         """Remember the result of the done future ``r`` (a failure is not remembered)."""

@@ -14,6 +14,9 @@ function; register a key function for your own types::
     def _(obj, output_ref=False):
         return obj.stable_bytes()
 
+A key function may return any picklable value instead of bytes (upstream's key functions
+return strings, lists...); it is pickled into the key.
+
 A type with no key function gives :class:`~parsl.app.errors.UnkeyableArgument` on the call's
 future, naming the type (pickling arbitrary objects does not give stable keys).
 """
@@ -25,6 +28,7 @@ import hashlib
 import inspect
 import logging
 import os
+import pickle
 import threading
 import time
 import types
@@ -49,8 +53,9 @@ logger = logging.getLogger("parsl.dataflow.memoization")
 
 
 class _Unkeyable(Exception):
-    def __init__(self, obj: Any) -> None:
+    def __init__(self, obj: Any, detail: str = "") -> None:
         self.obj = obj
+        self.detail = detail
 
 
 @singledispatch
@@ -58,10 +63,24 @@ def id_for_memo(obj: Any, output_ref: bool = False) -> bytes:
     """Stable bytes identifying ``obj`` for the cache key."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         fields = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
-        return b"D" + _qualname(type(obj)) + id_for_memo(fields)
+        return b"D" + _qualname(type(obj)) + key_bytes(fields)
     if isinstance(obj, enum.Enum):
-        return b"E" + _qualname(type(obj)) + id_for_memo(obj.value)
+        return b"E" + _qualname(type(obj)) + key_bytes(obj.value)
     raise _Unkeyable(obj)
+
+
+def key_bytes(obj: Any, output_ref: bool = False) -> bytes:
+    """``id_for_memo(obj)`` as bytes: a key function that returns another picklable value
+    has it pickled (tagged, so it cannot collide with a bytes result)."""
+    k = id_for_memo(obj, output_ref)
+    if type(k) is bytes:
+        return k
+    if isinstance(k, (bytes, bytearray, memoryview)):
+        return bytes(k)
+    try:
+        return _tagged(b"p", pickle.dumps(k, protocol=4))
+    except Exception as e:
+        raise _Unkeyable(obj, f"its key function returned an unpicklable {type(k).__name__}: {e}") from None
 
 
 def _qualname(t: type) -> bytes:
@@ -118,18 +137,18 @@ def _file(obj: File, output_ref: bool = False) -> bytes:
 @id_for_memo.register(tuple)
 def _seq(obj: Any, output_ref: bool = False) -> bytes:
     tag = b"L" if isinstance(obj, list) else b"U"
-    return _tagged(tag, b"".join(id_for_memo(x, output_ref) for x in obj))
+    return _tagged(tag, b"".join(key_bytes(x, output_ref) for x in obj))
 
 
 @id_for_memo.register(set)
 @id_for_memo.register(frozenset)
 def _set(obj: Any, output_ref: bool = False) -> bytes:
-    return _tagged(b"S", b"".join(sorted(id_for_memo(x, output_ref) for x in obj)))
+    return _tagged(b"S", b"".join(sorted(key_bytes(x, output_ref) for x in obj)))
 
 
 @id_for_memo.register(dict)
 def _dict(obj: dict[Any, Any], output_ref: bool = False) -> bytes:
-    items = sorted(id_for_memo(k) + id_for_memo(v, output_ref) for k, v in obj.items())
+    items = sorted(key_bytes(k) + key_bytes(v, output_ref) for k, v in obj.items())
     return _tagged(b"M", b"".join(items))
 
 
@@ -193,22 +212,31 @@ def make_key(task: MemoTask) -> str:
         for pos, a in enumerate(task.args):  # noqa: B007  (pos names the argument in errors)
             t = type(a)
             f = fast.get(t)
-            append(f(a) if f is not None and registry.get(t) is f else id_for_memo(a))
+            append(f(a) if f is not None and registry.get(t) is f else key_bytes(a))
         kwargs = task.kwargs
         if kwargs:
             ignore = task.ignore_for_cache
             for name in sorted(kwargs):
                 if name in ignore:
                     continue
-                append(_tagged(b"k", name.encode()) + id_for_memo(kwargs[name], output_ref=(name == "outputs")))
+                append(_tagged(b"k", name.encode()) + key_bytes(kwargs[name], output_ref=(name == "outputs")))
     except _Unkeyable as u:
         where = name if name is not None else f"args[{pos}]"
-        raise UnkeyableArgument(where, f"{type(u.obj).__module__}.{type(u.obj).__qualname__}") from None
+        raise UnkeyableArgument(where, f"{type(u.obj).__module__}.{type(u.obj).__qualname__}", u.detail) from None
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
-class BasicMemoizer(Memo050Methods, MemoizerInterface):
-    """Results of cached calls kept in memory for the life of the kernel."""
+class _Failed:
+    """A cached call's failure, kept for the rest of the run (never checkpointed)."""
+
+    __slots__ = ("exception",)
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+
+class InMemoryMemoizer(Memo050Methods, MemoizerInterface):
+    """Results of cached calls kept in memory for the life of the kernel (no checkpoints)."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -231,7 +259,8 @@ class BasicMemoizer(Memo050Methods, MemoizerInterface):
         key = self.key(task)
         table = self._table
         if key in table:
-            return MemoHit(table[key])
+            v = table[key]
+            return MemoHit(None, v.exception) if type(v) is _Failed else MemoHit(v)
         return None
 
     def update(self, task: MemoTask, result: Any) -> None:
@@ -240,6 +269,13 @@ class BasicMemoizer(Memo050Methods, MemoizerInterface):
         key = self.key(task)
         with self._lock:
             self._table[key] = result
+
+    def update_exception(self, task: MemoTask, exception: BaseException) -> None:
+        if not (self.enabled and task.cache):
+            return
+        key = self.key(task)
+        with self._lock:
+            self._table.setdefault(key, _Failed(exception))
 
     def __len__(self) -> int:
         return len(self._table)
@@ -260,8 +296,17 @@ class _Loaded:
         self.entry = entry
 
 
-class CheckpointMemoizer(BasicMemoizer):
+class BasicMemoizer(InMemoryMemoizer):
     """The default memoizer: results in memory, checkpointed to ``<run_dir>/checkpoint/``.
+
+    Upstream's keywords build it for ``Config(memoizer=...)``::
+
+        BasicMemoizer(checkpoint_mode="task_exit")            # reuses every earlier run's checkpoints
+        BasicMemoizer(checkpoint_files=get_last_checkpoint(), checkpoint_mode="periodic",
+                      checkpoint_period="00:10:00")
+
+    ``checkpoint_files`` None (the default) with a ``checkpoint_mode`` loads the checkpoints of
+    every earlier run under the run directory's parent (``runinfo/``), as upstream does.
 
     ::
 
@@ -285,9 +330,24 @@ class CheckpointMemoizer(BasicMemoizer):
         enabled: bool = True,
         mode: str | None = None,
         period: float | None = None,
-        checkpoint_files: Sequence[str] = (),
+        checkpoint_files: Sequence[str] | None = None,
+        *,
+        checkpoint_mode: str | None = None,
+        checkpoint_period: str | None = None,
+        memoize: bool | None = None,
     ) -> None:
         from ..config import CHECKPOINT_MODES
+
+        if memoize is not None:
+            enabled = bool(memoize)
+        if checkpoint_mode is not None:
+            mode = checkpoint_mode
+        if checkpoint_period is not None:
+            period = float(parse_walltime(checkpoint_period))
+        if mode == "periodic" and period is None and checkpoint_mode is not None:
+            period = float(parse_walltime("00:30:00"))
+        # upstream's default: a checkpoint mode and no files given reuses every earlier run
+        self._all_earlier = checkpoint_files is None and checkpoint_mode is not None
 
         if mode not in CHECKPOINT_MODES:
             raise ValueError(f"checkpoint mode must be one of {CHECKPOINT_MODES}, got {mode!r}")
@@ -297,7 +357,7 @@ class CheckpointMemoizer(BasicMemoizer):
         self.mode = mode
         self._task_exit = mode == "task_exit"
         self.period = period
-        self.checkpoint_files = tuple(checkpoint_files)
+        self.checkpoint_files = tuple(checkpoint_files or ())
         self.checkpoint_dir: str | None = None
         self._writer: CheckpointWriter | None = None
         self._wlock = threading.Lock()
@@ -326,6 +386,11 @@ class CheckpointMemoizer(BasicMemoizer):
                 logger.warning("app caching is off (appCache/memoize False): checkpoints are neither loaded nor written")
             return
         self._writer = CheckpointWriter(self.checkpoint_dir)
+        if self._all_earlier:
+            from ..utils import get_all_checkpoints
+
+            earlier = [c for c in get_all_checkpoints(os.path.dirname(os.path.abspath(run_dir))) if os.path.abspath(c) != os.path.abspath(self.checkpoint_dir)]
+            self.checkpoint_files = tuple(earlier)
         if self.checkpoint_files:
             self.load_checkpoints(self.checkpoint_files)
         if self.mode in ("task_exit", "periodic", "dfk_exit"):
@@ -344,6 +409,8 @@ class CheckpointMemoizer(BasicMemoizer):
             return None
         if type(v) is _Loaded:
             return self._first_use(key, v)
+        if type(v) is _Failed:
+            return MemoHit(None, v.exception)
         return MemoHit(v)
 
     def update(self, task: MemoTask, result: Any) -> None:
@@ -507,10 +574,14 @@ class CheckpointMemoizer(BasicMemoizer):
                 logger.exception("periodic checkpoint failed")
 
 
-def from_config(cfg: Config) -> CheckpointMemoizer:
+#: the name this class had before it took upstream's
+CheckpointMemoizer = BasicMemoizer
+
+
+def from_config(cfg: Config) -> BasicMemoizer:
     """The memoizer a kernel uses when its config names none."""
     period = float(parse_walltime(cfg.checkpoint_period)) if cfg.checkpoint_period else None
-    return CheckpointMemoizer(
+    return BasicMemoizer(
         enabled=cfg.app_cache,
         mode=cfg.checkpoint_mode,
         period=period,

@@ -11,8 +11,15 @@ def make_rundir(base: str = "runinfo") -> str:
     ``os.mkdir`` is atomic, so drivers started at the same moment in the same directory each
     get their own number: a loser of a race moves on to the next number.
     """
-    os.makedirs(base, exist_ok=True)
-    numbers = [int(n) for n in os.listdir(base) if n.isdigit()]
+    from ..errors import ConfigurationError
+
+    try:
+        os.makedirs(base, exist_ok=True)
+        numbers = [int(n) for n in os.listdir(base) if n.isdigit()]
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot make run directories under {base!r}: {e.strerror or e} (give a directory you can write to)", "run_dir"
+        ) from None
     n = max(numbers) + 1 if numbers else 0
     while True:
         path = os.path.join(base, f"{n:03d}")
@@ -21,4 +28,6 @@ def make_rundir(base: str = "runinfo") -> str:
         except FileExistsError:
             n += 1
             continue
+        except OSError as e:
+            raise ConfigurationError(f"cannot make the run directory {path!r}: {e.strerror or e}", "run_dir") from None
         return os.path.abspath(path)

@@ -1,10 +1,37 @@
-"""What the kernel knows about one task: a slotted record, not a dict."""
+"""What the kernel knows about one task: a slotted record, not a dict.
+
+Functions written for today's upstream Parsl (``retry_handler``, ``std_autopath``) receive it
+and may read it as upstream's dict: ``record['id']``, ``record['func_name']``,
+``record['kwargs']``, ``record['fail_count']``... (see :data:`DICT_KEYS`).
+"""
 from __future__ import annotations
 
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable
 
 from .states import Event, States, next_state
+
+#: upstream task-record keys readable with ``record[key]``, and the attribute each reads
+DICT_KEYS = {
+    "id": "id",
+    "func": "func",
+    "func_name": "func_name",
+    "fn_hash": "fn_hash",
+    "hashsum": "memo_key",
+    "args": "args",
+    "kwargs": "kwargs",
+    "app_fu": "app_fu",
+    "exec_fu": "exec_fu",
+    "status": "state",
+    "depends": "depends",
+    "fail_count": "fail_count",
+    "fail_cost": "fail_cost",
+    "memoize": "cache",
+    "ignore_for_cache": "ignore_for_cache",
+    "join": "join",
+    "dfk": "dfk",
+    "executor": "executor_label",
+}
 
 if TYPE_CHECKING:
     from ..interfaces import Monitor, ParslExecutor
@@ -19,14 +46,17 @@ class TaskRecord:
         "args",
         "cache",
         "depends",
+        "dfk",
         "exec_fu",
         "executor",
+        "fail_cost",
         "fail_count",
         "fn_hash",
         "func",
         "func_name",
         "id",
         "ignore_for_cache",
+        "internal",
         "join",
         "kwargs",
         "memo_key",
@@ -49,6 +79,8 @@ class TaskRecord:
         cache: bool,
         ignore_for_cache: tuple[str, ...],
         join: bool,
+        dfk: Any = None,
+        internal: bool = False,
     ) -> None:
         self.id = id
         self.func = func
@@ -60,12 +92,15 @@ class TaskRecord:
         self.sites = sites
         self.state = States.pending
         self.fail_count = 0
+        self.fail_cost = 0.0
         self.depends: list[Future[Any]] | None = None
         self.pending = 0
         self.cache = cache
         self.ignore_for_cache = ignore_for_cache
         self.memo_key: str | None = None
         self.join = join
+        self.internal = internal
+        self.dfk = dfk
         self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
         self.mon: Monitor | None = None  # the workflow's monitor, when monitoring is on
@@ -79,6 +114,24 @@ class TaskRecord:
             # _value_, not .value: Enum.value is a property, and this runs per transition
             mon.task_state(self.id, new._value_, self.fail_count, ex.label if ex is not None else None)
         return new
+
+    @property
+    def executor_label(self) -> str | None:
+        ex = self.executor
+        return ex.label if ex is not None else None
+
+    def __getitem__(self, key: str) -> Any:
+        """Upstream's dict view: ``record['id']``, ``record['kwargs']``, ..."""
+        try:
+            return getattr(self, DICT_KEYS[key])
+        except KeyError:
+            raise KeyError(f"task records have no key {key!r}; readable keys: {', '.join(sorted(DICT_KEYS))}") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def __repr__(self) -> str:
         return f"<TaskRecord {self.id} {self.func_name} {self.state.value}>"

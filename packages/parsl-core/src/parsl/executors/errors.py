@@ -36,3 +36,14 @@ class ScalingFailed(ExecutorError):
 
 class ExecutorShutdown(ExecutorError, RuntimeError):
     """A task was submitted to an executor that has been shut down."""
+
+
+class BadMessage(ExecutorError):
+    """A message from a worker or an interchange could not be understood."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"Received a bad message: {self.reason}"

@@ -32,7 +32,8 @@ class ThreadPoolExecutor(ParslExecutor):
     """The thread pool executor.
 
     Kwargs:
-        max_workers (int) : Number of threads (Default=2)
+        max_threads (int) : Number of threads (Default=2; today's upstream name)
+        max_workers (int) : the same (the 0.5.0 name)
         thread_name_prefix (string) : Thread name prefix
         execution_provider : ignored (threads need no provider)
         config (dict) : a 0.5.0 site dict (``execution.maxThreads``, ``max_workers``, ``options.maxThreads``, ``threadNamePrefix``)
@@ -43,15 +44,20 @@ class ThreadPoolExecutor(ParslExecutor):
 
     def __init__(
         self,
-        max_workers: int = 2,
+        max_workers: int | None = None,
         thread_name_prefix: str = "",
         execution_provider: Any = None,
         config: dict[str, Any] | None = None,
         label: str = "threads",
         storage_access: Sequence[Staging] | None = None,
         working_dir: str | None = None,
+        *,
+        max_threads: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if max_workers is not None and max_threads is not None and max_workers != max_threads:
+            raise ValueError(f"max_workers={max_workers!r} and max_threads={max_threads!r} name the same setting; give one")
+        max_workers = max_workers if max_workers is not None else max_threads if max_threads is not None else 2
         if config:
             execution = config.get("execution", {}) or {}
             options = execution.get("options", {}) or {}
@@ -60,8 +66,8 @@ class ThreadPoolExecutor(ParslExecutor):
             label = config.get("site", label)
         if kwargs:
             raise TypeError(f"ThreadPoolExecutor got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or not 1 <= max_workers <= 10_000:
+            raise ValueError(f"max_workers must be an integer from 1 to 10000, got {max_workers!r}")
         self.max_workers = max_workers
         self.thread_name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_ids)}"
         self.label = label
@@ -75,6 +81,11 @@ class ThreadPoolExecutor(ParslExecutor):
         self._idle = threading.Semaphore(0)
         self._lock = threading.Lock()
         self._shutdown = False
+
+    @property
+    def max_threads(self) -> int:
+        """The number of threads (upstream's name for ``max_workers``)."""
+        return self.max_workers
 
     def __repr__(self) -> str:
         return f"ThreadPoolExecutor(label={self.label!r}, max_workers={self.max_workers})"

@@ -4,6 +4,7 @@
 
     DataFlowKernel ── lookup(task) ──▶ Memoizer ──▶ MemoHit(value) | None
                    ── update(task, result) ──▶ (remember a successful result)
+                   ── update_exception(task, exc) ──▶ (remember a failure, for this run)
                    ── checkpoint() ──▶ checkpoint directory | None
                    ── load_checkpoints(paths) ──▶ results of earlier runs, by key
                    ── close() ──▶ (final checkpoint in dfk_exit mode, release files)
@@ -29,9 +30,11 @@ class MemoTask(Protocol):
 
 @dataclass(frozen=True)
 class MemoHit:
-    """A result found for a task's key."""
+    """A result found for a task's key: its value, or the exception an identical call
+    failed with earlier in the run."""
 
     value: Any
+    exception: BaseException | None = None
 
 
 class Memoizer(ABC):
@@ -48,6 +51,10 @@ class Memoizer(ABC):
     @abstractmethod
     def update(self, task: MemoTask, result: Any) -> None:
         """Remember the successful ``result`` of ``task`` (after retries are exhausted)."""
+
+    def update_exception(self, task: MemoTask, exception: BaseException) -> None:
+        """Remember that ``task`` failed (after retries), so identical calls later in the run
+        fail the same way. Default: not remembered."""
 
     def checkpoint(self) -> str | None:
         """Write what changed since the last checkpoint; return the checkpoint directory."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Sequence
+from typing import ClassVar, Mapping, Sequence
 
 
 class JobState(str, enum.Enum):
@@ -64,6 +64,16 @@ class BlockShape:
     def __post_init__(self) -> None:
         from ..errors import ConfigurationError
 
+        for name in ("nodes_per_block", "init_blocks", "min_blocks", "max_blocks"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ConfigurationError(f"must be an integer, got {type(v).__name__} {v!r}", name)
+        if isinstance(self.parallelism, bool) or not isinstance(self.parallelism, (int, float)):
+            raise ConfigurationError(f"must be a number between 0 and 1, got {type(self.parallelism).__name__} {self.parallelism!r}", "parallelism")
+        if not isinstance(self.tasks_per_node, (int, str)) or isinstance(self.tasks_per_node, bool):
+            raise ConfigurationError(f"must be a number or a bash expression, got {self.tasks_per_node!r}", "tasks_per_node")
+        if not isinstance(self.walltime, str):
+            raise ConfigurationError(f'must be an "HH:MM:SS" string, got {type(self.walltime).__name__} {self.walltime!r}', "walltime")
         if self.nodes_per_block < 1:
             raise ConfigurationError("must be at least 1", "nodes_per_block")
         if self.min_blocks < 0 or self.init_blocks < 0 or self.max_blocks < 0:
@@ -101,11 +111,17 @@ class ExecutionProvider(ABC):
     """
 
     shape: BlockShape = BlockShape()
+    #: ``True`` when :meth:`submit` takes ``env=``: environment variables every process of the
+    #: block gets, written into the block's private script (mode 0700 in a 0700 directory) and
+    #: never onto a command line, so secrets such as connection keys can travel in them.
+    #: Executors keep secrets out of ``cmd_string`` (it can show up in process listings).
+    passes_env: ClassVar[bool] = False
 
     @abstractmethod
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
         """Submit ``cmd_string`` as one block of ``blocksize`` tasks; return the job id.
-        Failure raises an exception carrying the scheduler's message."""
+        Failure raises an exception carrying the scheduler's message. ``env`` is only given
+        to providers whose :attr:`passes_env` is ``True``."""
 
     @abstractmethod
     def status(self, job_ids: Sequence[str]) -> list[JobState]:

@@ -2,28 +2,40 @@
 (through their ``from_site(site, controller)`` class method)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Collection, Iterable, Mapping
 
 from .provider import BlockShape
 
 
-@dataclass(frozen=True)
+def _masked_repr(spec: Any) -> str:
+    from ..redact import redact
+
+    parts = ", ".join(f"{f.name}={redact(getattr(spec, f.name))!r}" for f in fields(spec))
+    return f"{type(spec).__name__}({parts})"
+
+
+@dataclass(frozen=True, repr=False)
 class BlockSpec:
-    """The ``execution.block`` of a site: its shape plus provider-specific ``options``."""
+    """The ``execution.block`` of a site: its shape plus provider-specific ``options``
+    (secret-named options are masked in its repr)."""
 
     shape: BlockShape
     options: Mapping[str, Any] = field(default_factory=dict)
     script_dir: str | None = None
     launcher: str | None = None
 
+    def __repr__(self) -> str:
+        return _masked_repr(self)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class SiteSpec:
     """One entry of a 0.5.0 config's ``sites`` list, validated.
 
     ``path`` is where it sits in the dict (``sites[1]``), for error messages; ``execution``
-    and ``auth`` keep the raw dicts for keys only one plugin understands.
+    and ``auth`` keep the raw dicts for keys only one plugin understands. Its repr masks
+    secret-bearing keys (``password``, ``secret``, ``token``, ``*key``...) as ``'***'``.
     """
 
     name: str
@@ -37,6 +49,9 @@ class SiteSpec:
     data: Mapping[str, Any] | None = None
     script_dir: str | None = None
     path: str = "sites[0]"
+
+    def __repr__(self) -> str:
+        return _masked_repr(self)
 
 
 def site_from_dict(raw: Mapping[str, Any], path: str = "sites[0]") -> SiteSpec:

@@ -98,17 +98,23 @@ def target_blocks(active: int, policy: ScalingPolicy) -> int:
     return max(floor, min(wanted, policy.max_blocks)) if floor <= policy.max_blocks else policy.max_blocks
 
 
-def decide(policy: ScalingPolicy, active: int, held: int, idle_for: float | None) -> Decision:
+def decide(policy: ScalingPolicy, active: int, held: int, idle_for: float | None, usable: float | None = None) -> Decision:
     """The scaling step for one executor.
 
     Args:
         active: tasks submitted and not finished.
         held: blocks submitted and not in a terminal state (pending or running).
         idle_for: seconds since the executor last had an active task (``None`` while busy).
+        usable: the capacity of the held blocks, in blocks, counting only workers still
+            alive (a block that lost 3 of its 4 workers counts 0.25); default ``held``.
+            Lost capacity is replaced, within ``max_blocks`` held.
     """
     target = target_blocks(active, policy)
-    if target > held:
-        return Decision(scale_out=target - held, target=target)
+    have = held if usable is None else usable
+    if target > have:
+        add = min(math.ceil(target - have - 1e-9), policy.max_blocks - held)
+        if add > 0:
+            return Decision(scale_out=add, target=target)
     if active <= 0 and held > policy.min_blocks and idle_for is not None and idle_for >= policy.max_idletime:
         return Decision(scale_in=held - policy.min_blocks, target=policy.min_blocks)
     return Decision(target=target)

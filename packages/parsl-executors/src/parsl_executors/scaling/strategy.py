@@ -6,9 +6,10 @@
                                  for each executor:
                                     active = executor.outstanding
                                     held   = executor.held_blocks()      (provider status)
-                                    decide(policy, active, held, idle_for)
+                                    usable = executor.usable_blocks(held) (live workers only)
+                                    decide(policy, active, held, idle_for, usable)
                                         ├─▶ executor.scale_out(n)
-                                        └─▶ executor.scale_in(n)
+                                        └─▶ executor.release_idle(n)
 
 The strategy knows executors only through :class:`BlockScalable`; it never sees a provider.
 """
@@ -52,6 +53,11 @@ class BlockScalable(ABC):
     def held_blocks(self) -> int:
         """Blocks submitted and not yet in a terminal state (refreshed from the provider)."""
 
+    def usable_blocks(self, held: int) -> float:
+        """The capacity of the ``held`` blocks in blocks, counting live workers only (an
+        executor that can tell overrides this; by default every held block is whole)."""
+        return float(held)
+
     @abstractmethod
     def scale_out(self, blocks: int = 1) -> list[str]:
         """Add blocks; return their ids."""
@@ -59,6 +65,11 @@ class BlockScalable(ABC):
     @abstractmethod
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release blocks; return their ids."""
+
+    def release_idle(self, blocks: int = 1) -> list[str]:
+        """Release up to ``blocks`` blocks because the executor is idle (the strategy's
+        scale-in; an executor may keep blocks that are too new to judge)."""
+        return self.scale_in(blocks)
 
 
 class Strategy:
@@ -106,11 +117,15 @@ class Strategy:
         else:
             idle_for = now - self._idle_since.setdefault(key, now)
         held = ex.held_blocks()
-        d = decide(ex.policy, active, held, idle_for)
+        usable = ex.usable_blocks(held)
+        d = decide(ex.policy, active, held, idle_for, usable)
         self.last[ex.label] = d
         if d.scale_out:
-            logger.info("executor %s: %d active tasks, %d blocks held, target %d: adding %d", ex.label, active, held, d.target, d.scale_out)
+            logger.info(
+                "executor %s: %d active tasks, %d blocks held (%.2f usable), target %d: adding %d",
+                ex.label, active, held, usable, d.target, d.scale_out,
+            )
             ex.scale_out(d.scale_out)
         elif d.scale_in:
             logger.info("executor %s: idle for %.1f s with %d blocks: releasing %d", ex.label, idle_for or 0.0, held, d.scale_in)
-            ex.scale_in(d.scale_in)
+            ex.release_idle(d.scale_in)

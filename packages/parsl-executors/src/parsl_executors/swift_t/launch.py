@@ -11,7 +11,10 @@ starts the ranks, wrapped around any libsubmit launcher (found through the plugi
 * ``OMPI_MCA_rmaps_base_oversubscribe=1`` (local blocks): more ranks than cores are allowed;
 * ``OMPI_ALLOW_RUN_AS_ROOT[_CONFIRM]=1`` when the script runs as root (containers, CI);
 * ``SLURM_MPI_TYPE=pmix`` for the srun launchers unless the job already sets one, so srun
-  starts the ranks as one MPI job.
+  starts the ranks as one MPI job;
+* ``HWLOC_COMPONENTS=-gl`` unless set: hwloc's GL plugin probes X displays, over TCP ports
+  6000-6063 among others, and waits 30 s for an answer from whatever listens there (on hosts
+  whose ephemeral ports start at 1024, any server can); MPI never needs GPU topology from X.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ def launch_environment(launcher: str, oversubscribe: bool = False) -> str:
         lines.append("export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
     if launcher.startswith("srun"):
         lines.append("export SLURM_MPI_TYPE=${SLURM_MPI_TYPE:-pmix}")
+    lines.append("export HWLOC_COMPONENTS=${HWLOC_COMPONENTS:--gl}")
     return "\n".join(lines) + "\n"
 
 
@@ -40,7 +44,7 @@ def mpi_launcher(name: str = "mpiexec", *, oversubscribe: bool = False) -> Calla
     prologue = launch_environment(name, oversubscribe)
 
     def launch(command: str, tasks_per_node: int | str, nodes_per_block: int = 1) -> str:
-        return prologue + base(command, tasks_per_node, nodes_per_block)
+        return prologue + base(command, tasks_per_node, nodes_per_block=nodes_per_block)
 
     launch.__qualname__ = f"mpi_launcher({name!r})"
     return launch

@@ -328,3 +328,35 @@ def _sha256(key: Any) -> str:
     import hashlib
 
     return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+
+
+class SSHChannel(SshChannel):
+    """``SshChannel`` under today's upstream name and keywords: ``SSHChannel(hostname,
+    username=None, password=None, script_dir=None, envs=None, port=22, key_filename=None,
+    host_keys_filename=None)``. ``host_keys_filename`` is the known-hosts file;
+    ``gssapi_auth`` and ``skip_auth`` are not supported (a clear error if asked for)."""
+
+    def __init__(
+        self,
+        hostname: str,
+        username: str | None = None,
+        password: str | None = None,
+        script_dir: str | None = None,
+        envs: Mapping[str, str] | None = None,
+        gssapi_auth: bool = False,
+        skip_auth: bool = False,
+        port: int = 22,
+        key_filename: str | None = None,
+        host_keys_filename: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if gssapi_auth or skip_auth:
+            from parsl.errors import ConfigurationError
+
+            raise ConfigurationError(
+                "GSSAPI and skipped authentication are not supported; use a key (key_filename) or a password",
+                "SSHChannel.gssapi_auth" if gssapi_auth else "SSHChannel.skip_auth",
+            )
+        if host_keys_filename is not None:
+            kwargs.setdefault("known_hosts", host_keys_filename)
+        super().__init__(hostname, username, password, script_dir, port=port, key_filename=key_filename, envs=envs, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from string import Template
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from parsl.interfaces import JobState
 
@@ -48,13 +48,13 @@ class Cobalt(ClusterProvider):
     cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "cobalt"
 
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
         return TEMPLATE.substitute(
             jobname=job_name,
             nodes=self.shape.nodes_per_block,
             walltime=self.shape.walltime,
             overrides=self.overrides(),
-            command=self.launch_command(cmd_string),
+            command=self.launch_command(cmd_string, env),
         )
 
     def submit_command(self, script_path: str) -> str:

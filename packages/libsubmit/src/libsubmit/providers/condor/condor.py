@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from string import Template
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from parsl.errors import ConfigurationError
 from parsl.interfaces import JobState
@@ -69,7 +69,7 @@ class Condor(ClusterProvider):
     cancel_tool: ClassVar[str] = "condor_rm"
     script_extension: ClassVar[str] = "condor"
 
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
         base = script_path.rsplit(".", 1)[0]
         project = self.option("project")
         requirements = self.option("requirements")
@@ -87,9 +87,9 @@ class Condor(ClusterProvider):
             overrides=self.overrides(),
         )
 
-    def companion_files(self, job_name: str, cmd_string: str, script_path: str) -> dict[str, str]:
+    def companion_files(self, job_name: str, cmd_string: str, script_path: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
         base = script_path.rsplit(".", 1)[0]
-        return {f"{base}.sh": JOB.substitute(worker_setup=self.option("workerSetup") or "", command=self.launch_command(cmd_string))}
+        return {f"{base}.sh": JOB.substitute(worker_setup=self.option("workerSetup") or "", command=self.launch_command(cmd_string, env))}
 
     def submit_command(self, script_path: str) -> str:
         # condor_submit resolves relative paths from the submit file's directory

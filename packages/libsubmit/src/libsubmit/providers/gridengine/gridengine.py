@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from string import Template
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from parsl.interfaces import JobState
 
@@ -53,7 +53,7 @@ class GridEngine(ClusterProvider):
     cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "sge"
 
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
         directives = []
         for key, flag in (("queue", "-q"), ("project", "-P")):
             value = self.option(key)
@@ -72,7 +72,7 @@ class GridEngine(ClusterProvider):
             walltime=self.shape.walltime,
             directives="".join(directives),
             overrides=self.overrides(),
-            command=self.launch_command(cmd_string),
+            command=self.launch_command(cmd_string, env),
         )
 
     def submit_command(self, script_path: str) -> str:

@@ -2,7 +2,7 @@
 
 ::
 
-    submit(cmd) ─▶ write <script_dir>/<job>.sh (launcher-wrapped cmd)
+    submit(cmd, env) ─▶ write <script_dir>/<job>.sh (0700 in a 0700 dir: env exports + launcher-wrapped cmd)
                 ─▶ LocalChannel.execute_no_wait("bash <job>.sh") ─▶ Popen, own process group
                    stdout/stderr ─▶ <job>.out / <job>.err;  job id = str(pid)
     status(ids) ─▶ Popen.poll(): running → RUNNING, 0 → COMPLETED, else FAILED
@@ -29,8 +29,9 @@ from parsl.errors import ConfigurationError
 from parsl.interfaces import Channel, JobState, SiteSpec
 
 from ...channels.local.local import LocalChannel, kill_process_group
-from ...error import ChannelRequired, ScriptPathError
+from ...error import ChannelRequired
 from ..base import BlockProvider, validate_job_name
+from ..private_files import private_dir, write_private
 
 __all__ = ["Local"]
 
@@ -102,21 +103,19 @@ class Local(BlockProvider):
     def channels_required(self) -> bool:
         return False
 
-    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str:
+    def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str:
         """Start one block running ``cmd_string`` through the launcher; return its job id
-        (the pid of the block's process group leader). ``blocksize`` is not used locally."""
+        (the pid of the block's process group leader). ``blocksize`` is not used locally.
+        The script (mode 0700) and its output files (0600) go into the channel's script
+        directory, made 0700: ``env`` is exported in the script, never put on a command line."""
         validate_job_name(job_name)
         name = f"{job_name}.{os.getpid()}.{next(_counter)}"
-        script_dir = self.local_channel.script_dir
+        script_dir = private_dir(self.local_channel.script_dir)
         script = os.path.join(script_dir, f"{name}.sh")
-        body = self.script_text(cmd_string)
-        try:
-            os.makedirs(script_dir, exist_ok=True)
-            with open(script, "w") as f:
-                f.write(body)
-        except OSError as e:
-            raise ScriptPathError(script, e) from e
+        write_private(script, self.script_text(cmd_string, env), 0o700)
         base = os.path.join(script_dir, name)
+        write_private(f"{base}.out", b"", 0o600)
+        write_private(f"{base}.err", b"", 0o600)
         with open(f"{base}.out", "wb") as out, open(f"{base}.err", "wb") as err:
             proc = self.local_channel.execute_no_wait(f"exec bash {_q(script)}", stdout=out, stderr=err)
         job_id = str(proc.pid)
@@ -125,9 +124,9 @@ class Local(BlockProvider):
             self._jobs[job_id] = _LocalJob(name, proc, script)
         return job_id
 
-    def script_text(self, cmd_string: str) -> str:
+    def script_text(self, cmd_string: str, env: Mapping[str, str] | None = None) -> str:
         """The script a block runs (pure)."""
-        return "#!/bin/bash\n" + self.launch_command(cmd_string)
+        return "#!/bin/bash\n" + self.launch_command(cmd_string, env)
 
     def _state(self, job: _LocalJob) -> JobState:
         rc = job.proc.poll()

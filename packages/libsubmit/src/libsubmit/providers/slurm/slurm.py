@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 from string import Template
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from parsl.interfaces import JobState
 
@@ -66,10 +66,11 @@ class Slurm(ClusterProvider):
     # that Slurm has already forgotten
     status_listing: ClassVar[str] = "squeue --noheader --me --states=all --format='%i %t'"
     cancel_tool: ClassVar[str] = "scancel"
+    directive_options: ClassVar[frozenset[str]] = frozenset({"partition", "account"})
     default_launcher: ClassVar[str] = "srun"
     script_extension: ClassVar[str] = "submit"
 
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
         directives = []
         for key in ("partition", "account"):
             value = self.option(key)
@@ -86,7 +87,7 @@ class Slurm(ClusterProvider):
             walltime=self.shape.walltime,
             directives="".join(directives),
             overrides=self.overrides(),
-            command=self.launch_command(cmd_string),
+            command=self.launch_command(cmd_string, env),
         )
 
     def submit_command(self, script_path: str) -> str:

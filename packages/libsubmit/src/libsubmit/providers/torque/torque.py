@@ -54,7 +54,7 @@ class Torque(ClusterProvider):
     cancel_tool: ClassVar[str] = "qdel"
     script_extension: ClassVar[str] = "pbs"
 
-    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str) -> str:
+    def script_text(self, job_name: str, cmd_string: str, blocksize: int, script_path: str, env: Mapping[str, str] | None = None) -> str:
         directives = []
         for key, flag in (("account", "-A"), ("queue", "-q")):
             value = self.option(key)
@@ -71,7 +71,7 @@ class Torque(ClusterProvider):
             stderr=f"{base}.err",
             directives="".join(directives),
             overrides=self.overrides(),
-            command=self.launch_command(cmd_string),
+            command=self.launch_command(cmd_string, env),
         )
 
     def submit_command(self, script_path: str) -> str:

@@ -4,29 +4,30 @@ Nothing is sent unless the user opts in (``Config(usage_tracking=True)``, the 0.
 ``usageTracking: True``, or ``PARSL_TRACKING=true`` in the environment) AND names where to send
 it with ``PARSL_TRACKING_ENDPOINT=host:port``; the project names no endpoint of its own.
 ``PARSL_TRACKING=false`` always wins. Two UDP datagrams per run, one at start and one at
-cleanup, each a small JSON object of anonymised fields:
+cleanup, each a small JSON object with exactly these fields and nothing else:
 
-    {"event": "start"|"end", "uid": sha256(user+host), "hname": sha256(host),
-     "script": sha256(script path), "run": run id, "t": unix time, "sites": n,
-     "tasks": n, "failed": n}   (the last two at "end")
+    {"event": "start" | "end",
+     "run": a random UUID made for this run (it links the two datagrams, nothing more),
+     "parsl_v": the parsl-core version, "python_v": "3.11.7", "os": "Linux" (platform.system()),
+     "sites": number of executors,
+     "tasks": tasks submitted, "failed": tasks failed}      (the last two only at "end")
+
+No user name, host name, path, address, time or any hash of them is sent: hashes of such
+low-entropy strings can be reversed by trying candidates, so they identify people.
 """
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
 import logging
 import os
+import platform
 import socket
-import sys
-import time
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+#: every field a datagram may carry (a test holds the tracker to this list)
+FIELDS = frozenset({"event", "run", "parsl_v", "python_v", "os", "sites", "tasks", "failed"})
 
 
 def resolve(opt_in: bool, env: dict[str, str] | None = None) -> tuple[str, int] | None:
@@ -53,16 +54,18 @@ class UsageTracker:
 
     def __init__(self, endpoint: tuple[str, int], run_id: str, sites: int) -> None:
         self.endpoint = endpoint
+        from .. import __version__
+
         self.base = {
-            "uid": _sha(f"{getpass.getuser()}@{socket.gethostname()}"),
-            "hname": _sha(socket.gethostname()),
-            "script": _sha(os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else "<interactive>"),
             "run": run_id,
+            "parsl_v": __version__,
+            "python_v": platform.python_version(),
+            "os": platform.system(),
             "sites": sites,
         }
 
     def _send(self, fields: dict[str, Any]) -> None:
-        payload = json.dumps({**self.base, **fields, "t": time.time()}).encode()
+        payload = json.dumps({**self.base, **fields}).encode()
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.settimeout(1.0)
