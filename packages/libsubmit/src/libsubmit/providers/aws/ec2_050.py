@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
     from parsl.interfaces import JobState
@@ -42,7 +42,7 @@ class EC2Methods050:
 
         def prepare(self, network: bool = True) -> CloudState: ...
 
-        def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto") -> str: ...
+        def submit(self, cmd_string: str, blocksize: int, job_name: str = "parsl.auto", *, env: Mapping[str, str] | None = None) -> str: ...
 
         def status(self, job_ids: Sequence[str]) -> list[JobState]: ...
 
