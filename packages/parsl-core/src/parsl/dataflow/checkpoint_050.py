@@ -21,9 +21,10 @@ import io
 import logging
 import os
 import pickle
+import stat
 from typing import Any
 
-from .checkpoint_store import MAGIC, BadCheckpoint, Entry, check_safe, decode_file, encode
+from .checkpoint_store import MAGIC, MAGIC_V1, BadCheckpoint, Entry, check_safe, decode_file, encode
 
 logger = logging.getLogger("parsl.dataflow.checkpoint")
 
@@ -59,9 +60,11 @@ def read_any(path: str) -> list[Entry]:
     """The records of one ``tasks.pkl``, in this version's format or in 0.5.0's."""
     from .checkpoint_store import read_file
 
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return read_file(path)  # which refuses it (never open a FIFO to peek: it would block)
     with open(path, "rb") as f:
         head = f.read(len(MAGIC))
-    if not head or head == MAGIC or MAGIC.startswith(head):
+    if not head or any(m.startswith(head) for m in (MAGIC, MAGIC_V1)):  # this format (or a part of its header)
         return read_file(path)
     return read_050_tasks(path)
 
