@@ -370,3 +370,28 @@ def test_profile_auth(tmp_path: pathlib.Path, ami: str, monkeypatch: pytest.Monk
     with pytest.raises(ConfigurationError, match="nosuch") as info:
         _provider(tmp_path, ami, auth={"profile": "nosuch"}).submit("true", 1)
     assert info.value.path == "auth.profile"
+
+
+def test_050_reference_methods_drive_the_ec2_api(tmp_path: pathlib.Path, ec2: Any, ami: str) -> None:
+    p = _provider(tmp_path, ami)
+    try:
+        assert p.initialize_boto_client() is p.client and p.create_session() is p.session
+        vpc = p.create_vpc()
+        assert vpc and vpc.startswith("vpc-") and p.config_route_table(vpc) == vpc
+        sg = p.security_group(vpc)
+        assert sg and sg.startswith("sg-")
+        ids = [p.spin_up_instance("echo one", "b0"), p.spin_up_instance("echo two", "b1")]
+        assert set(p.get_instance_state(ids)) == set(ids)
+        assert all(s in (JobState.PENDING, JobState.RUNNING) for s in p.get_instance_state(ids).values())
+        state = p.read_state_file()
+        assert set(ids) <= set(state["instances"]) and state["token"] == p.state.token
+        assert "2 live instance(s)" in p.show_summary()
+        assert p.scale_in(1) == [ids[1]]
+        assert p.shut_down_instance() == [True]  # the one left
+        assert _ours(ec2, p.state.token)["instances"] == 0
+        cfg = tmp_path / "aws.json"
+        cfg.write_text(json.dumps({"region": "us-west-2", "imageId": ami}))
+        assert p.read_configs(str(cfg))["imageId"] == ami and '"imageId"' in p.pretty_configs({"imageId": ami})
+    finally:
+        p.teardown()
+    assert p.read_state_file() == {}

@@ -21,7 +21,7 @@ CMD = "process_worker --url 'tcp://127.0.0.1:5000' \"$HOME\""
 
 @pytest.mark.parametrize("name", sorted(LAUNCHERS))
 def test_golden(name: str) -> None:
-    text = LAUNCHERS[name](CMD, 2, 3)
+    text = LAUNCHERS[name](CMD, 2, nodes_per_block=3)
     golden = GOLDEN / f"{name}.sh"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +32,7 @@ def test_golden(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(LAUNCHERS))
 @pytest.mark.parametrize("tasks", [1, 4, "$(($CORES / 2))"])
 def test_emitted_shell_parses(name: str, tasks: int | str) -> None:
-    text = LAUNCHERS[name](CMD, tasks, 2)
+    text = LAUNCHERS[name](CMD, tasks, nodes_per_block=2)
     subprocess.run(["bash", "-n"], input=text, text=True, check=True)
 
 
@@ -47,6 +47,15 @@ def test_documented_names_and_walltime_keyword() -> None:
     for doc in ("singleNodeLauncher", "srunLauncher", "srunMpiLauncher", "aprunLauncher"):
         fn = getattr(launchers, doc)
         assert fn("echo x", "1", walltime=10) == fn("echo x", 1)
+
+
+@pytest.mark.parametrize("name", sorted(LAUNCHERS))
+def test_050_positional_signature_cmd_taskblocks_walltime(name: str) -> None:
+    """0.5.0 documents ``(cmd_string, taskBlocks, walltime=None)``: a third positional argument
+    is the walltime, never the node count."""
+    fn = LAUNCHERS[name]
+    assert fn(CMD, 2, "00:10:00") == fn(CMD, 2) == fn(CMD, 2, None, 1)
+    assert fn(CMD, 2, "00:10:00", 3) == fn(CMD, 2, nodes_per_block=3)
     assert plugins.get("launcher", "singleNode") is singleNodeLauncher
     assert plugins.get("launcher", "srunMpi") is launchers.srunMpiLauncher
 
@@ -59,7 +68,7 @@ def test_bad_task_blocks(tasks: object) -> None:
 
 def test_bad_nodes_and_command() -> None:
     with pytest.raises(ConfigurationError, match="nodes_per_block"):
-        singleNodeLauncher("echo", 1, 0)
+        singleNodeLauncher("echo", 1, nodes_per_block=0)
     with pytest.raises(ConfigurationError, match="cmd_string"):
         singleNodeLauncher("  ", 1)
 
@@ -94,7 +103,7 @@ def test_mpiexec_runs_workers(tmp_path: pathlib.Path) -> None:
     # Open MPI refuses root and more ranks than cores unless told otherwise; hwloc's GL plugin
     # would wait 30 s on any server that happens to listen on 127.0.0.1:6000-6063 (an X display)
     env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1", "HWLOC_COMPONENTS": "-gl"}
-    r = _run(launchers.mpiexecLauncher('echo "rank $OMPI_COMM_WORLD_RANK" >> out.txt', 3, 1), tmp_path, env)
+    r = _run(launchers.mpiexecLauncher('echo "rank $OMPI_COMM_WORLD_RANK" >> out.txt', 3, nodes_per_block=1), tmp_path, env)
     assert r.returncode == 0, r.stderr
     ranks = sorted((tmp_path / "out.txt").read_text().splitlines())
     assert ranks == ["rank 0", "rank 1", "rank 2"]

@@ -46,3 +46,29 @@ def test_parse_qstat_with_server_suffix_and_truncation() -> None:
     assert p.find_state(seen, "14") is JobState.COMPLETED
     assert p.find_state(seen, "15") is None
     assert p.parse_submit_output("12.head\n") == "12.head"
+
+
+def test_050_site_options_of_another_scheduler_are_ignored_with_a_log_line(caplog) -> None:
+    """0.5.0 sites carried options meant for another scheduler (``partition`` on Torque)."""
+    import logging
+
+    import pytest
+
+    from parsl.errors import ConfigurationError
+
+    site = {"site": "t", "execution": {"executor": "ipp", "provider": "torque", "block": {"options": {"partition": "debug", "queue": "batch"}}}}
+    with caplog.at_level(logging.INFO, logger="libsubmit"):
+        p = Torque(site)
+    assert dict(p.options) == {"queue": "batch"}
+    assert [r.getMessage() for r in caplog.records if "partition" in r.getMessage()] == [
+        "config.execution.block.options.partition is an option of another scheduler; the torque provider ignores it"
+    ]
+    typo = {"site": "t", "execution": {"executor": "ipp", "provider": "torque", "block": {"options": {"queu": "batch"}}}}
+    with pytest.raises(ConfigurationError, match="did you mean 'queue'"):
+        Torque(typo)
+
+
+def test_050_provider_name_gridEngine() -> None:
+    from libsubmit.providers.gridengine.gridengine import GridEngine
+
+    assert plugins.get("provider", "gridEngine") is GridEngine

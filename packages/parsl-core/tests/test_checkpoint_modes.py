@@ -115,7 +115,8 @@ def test_file_and_directory_modes() -> None:
     assert stat.S_IMODE(os.stat(dfk.run_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(d, "tasks.pkl")).st_mode) == 0o600
-    assert os.listdir(d) == ["tasks.pkl"]  # no temporary file left behind
+    assert stat.S_IMODE(os.stat(os.path.join(d, "dfk.pkl")).st_mode) == 0o600
+    assert sorted(os.listdir(d)) == ["dfk.pkl", "tasks.pkl"]  # no temporary file left behind
 
 
 def test_load_from_run_dir_checkpoint_dir_or_file() -> None:
@@ -211,7 +212,7 @@ def test_two_kernels_sharing_a_run_dir_write_separate_files() -> None:
     a.cleanup()
     b.cleanup()
     d = os.path.join("shared", "checkpoint")
-    assert sorted(os.listdir(d)) == ["tasks.1.pkl", "tasks.pkl"]
+    assert sorted(os.listdir(d)) == ["dfk.pkl", "tasks.1.pkl", "tasks.pkl"]
     assert len(_records("shared")) == 1
 
 
@@ -304,10 +305,10 @@ def test_manual_checkpoint_after_cleanup_writes_what_is_left() -> None:
     square(2).result()
     dfk.cleanup()
     assert dfk.checkpoint() == os.path.join(dfk.run_dir, "checkpoint")
-    assert sorted(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == ["tasks.1.pkl", "tasks.pkl"]
+    assert sorted(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == ["dfk.pkl", "tasks.1.pkl", "tasks.pkl"]
     assert sorted(e.value() for e in _records(dfk.run_dir)) == [1, 4]
     dfk.checkpoint()  # nothing left: no new file
-    assert len(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == 2
+    assert len(os.listdir(os.path.join(dfk.run_dir, "checkpoint"))) == 3
 
 
 def test_a_symlinked_checkpoint_loads(tmp_path: os.PathLike[str]) -> None:
@@ -325,7 +326,7 @@ def test_a_symlinked_checkpoint_loads(tmp_path: os.PathLike[str]) -> None:
 def test_a_manual_checkpoint_with_nothing_to_write_still_makes_a_loadable_checkpoint() -> None:
     dfk = _load(None)
     d = dfk.checkpoint()
-    assert d is not None and os.listdir(d) == ["tasks.pkl"]
+    assert d is not None and sorted(os.listdir(d)) == ["dfk.pkl", "tasks.pkl"]
     dfk.cleanup()
     k = _load(None, [d])
     k.cleanup()

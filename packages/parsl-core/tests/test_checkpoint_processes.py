@@ -175,7 +175,7 @@ def test_twenty_drivers_started_together_get_their_own_run_dirs(tmp_path: os.Pat
     for tag, d in run_dirs:
         assert os.path.dirname(d) == os.path.join(tmp_path, "runinfo")
         ckpt = os.path.join(d, "checkpoint")
-        assert os.listdir(ckpt) == ["tasks.pkl"]
+        assert sorted(os.listdir(ckpt)) == ["dfk.pkl", "tasks.pkl"]
         entries = checkpoint_store.read_file(os.path.join(ckpt, "tasks.pkl"))
         assert sorted(e.value()[1] for e in entries) == list(range(10))
         assert {e.value()[0] for e in entries} == {tag}
@@ -197,9 +197,11 @@ def test_drivers_told_to_share_a_run_dir_still_write_separate_files(tmp_path: os
         assert p.returncode == 0, err.decode()
     ckpt = os.path.join(tmp_path, "shared", "checkpoint")
     files = sorted(os.listdir(ckpt))
-    assert files == sorted(["tasks.pkl"] + [f"tasks.{n}.pkl" for n in range(1, 10)])
+    assert files == sorted(["dfk.pkl", "tasks.pkl"] + [f"tasks.{n}.pkl" for n in range(1, 10)])
     tags = []
     for name in files:
+        if name == "dfk.pkl":  # the run record 0.5.0 kept beside tasks.pkl
+            continue
         entries = checkpoint_store.read_file(os.path.join(ckpt, name))
         assert sorted(e.value()[1] for e in entries) == list(range(10))
         (tag,) = {e.value()[0] for e in entries}

@@ -93,7 +93,7 @@ def test_guide_3_9_1_manual_checkpoint_returns_the_checkpoint_dir() -> None:
 
     cpt_dir = dfk.checkpoint()
     assert cpt_dir == os.path.join(dfk.run_dir, "checkpoint")
-    assert os.listdir(cpt_dir) == ["tasks.pkl"]
+    assert sorted(os.listdir(cpt_dir)) == ["dfk.pkl", "tasks.pkl"]
     dfk.cleanup()
 
 

@@ -142,3 +142,16 @@ def test_entry_point_discovery_and_missing_dependency_in_a_subprocess(tmp_path):
 def test_describe_lists_core_plugins():
     rows = {(r.kind, r.name): r for r in plugins.describe()}
     assert rows[("executor", "threads")].target == "parsl.executors.threads:ThreadPoolExecutor"
+
+
+def test_parsl_plugins_into_a_closed_pipe_exits_quietly():
+    """``parsl plugins | head -n 1``: the reader goes away; no traceback, exit status 0."""
+    import os
+
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before anything is written
+    try:
+        p = subprocess.run([sys.executable, "-c", "import sys; from parsl.cli import main; sys.exit(main(['plugins']))"], stdout=w, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(w)
+    assert p.returncode == 0 and "BrokenPipe" not in p.stderr, p.stderr

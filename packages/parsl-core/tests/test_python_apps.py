@@ -26,7 +26,12 @@ def test_result_and_app_future_type(dfk):
     assert f.result() == 42 and f.tid is not None
 
 
-def test_dependencies_positional_keyword_inputs_and_nested(dfk):
+def test_dependencies_positional_keyword_inputs_and_nested_with_the_deep_resolver():
+    """Deep resolution is an opt-in (the default is shallow: tests/test_dependency_resolvers.py)."""
+    from parsl.dataflow.dependency_resolvers import DEEP_DEPENDENCY_RESOLVER
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(4)], dependency_resolver=DEEP_DEPENDENCY_RESOLVER)
+
     @App("python", dfk)
     def val(x):
         return x
@@ -37,6 +42,7 @@ def test_dependencies_positional_keyword_inputs_and_nested(dfk):
 
     r = combine(val(1), b=val(2), inputs=[val(3), val(4)], nested={"xs": [val(5), 6], "pair": (val(7), val(8))})
     assert r.result() == 36
+    dfk.cleanup()
 
 
 def test_plain_concurrent_futures_are_dependencies_too(dfk):

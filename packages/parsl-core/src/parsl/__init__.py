@@ -41,17 +41,27 @@ _EXPORTS = {
     "wait_for_current_tasks": "parsl.dataflow.loader",
     "AUTO_LOGNAME": "parsl.dataflow.std_paths",
 }
-# classes from plugin distributions: reachable as parsl.<Name>, not part of `import *`
+# classes from plugin distributions: reachable as parsl.<Name>
 _PLUGIN_EXPORTS = {
     "IPyParallelExecutor": "parsl.executors.ipp",
     "TurbineExecutor": "parsl.executors.swift_t",
     "HighThroughputExecutor": "parsl.executors",
 }
+# ...and part of `from parsl import *` (0.5.0's __all__ has it) when their distribution is installed
+_STAR_PLUGIN_EXPORTS = {"IPyParallelExecutor": "parsl_executors"}
 
-__all__ = sorted(_EXPORTS)
+
+def _star_names() -> list[str]:
+    from importlib.util import find_spec
+
+    extra = [name for name, dist_module in _STAR_PLUGIN_EXPORTS.items() if find_spec(dist_module) is not None]
+    return sorted([*_EXPORTS, *extra])
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__all__":  # computed on first use: `import parsl` itself looks for nothing
+        names = globals()["__all__"] = _star_names()
+        return names
     target = _EXPORTS.get(name) or _PLUGIN_EXPORTS.get(name)
     if target is not None:
         module = importlib.import_module(target)

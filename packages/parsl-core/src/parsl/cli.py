@@ -4,6 +4,7 @@ entry point naming a function ``main(argv: list[str]) -> int``."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=f"from a plugin: parsl {name} --help", add_help=False)
     args = parser.parse_args(argv)
     if args.command == "plugins":
-        return _plugins()
+        try:
+            return _plugins()
+        except BrokenPipeError:  # `parsl plugins | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     import parsl
 
     print(parsl.__version__)

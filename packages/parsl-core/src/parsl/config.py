@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from .dataflow.dependency_resolvers import SHALLOW_DEPENDENCY_RESOLVER, DependencyResolver
 from .errors import ConfigurationError
 from .interfaces import Memoizer, Monitor, ParslExecutor, parse_walltime
 
@@ -89,6 +90,11 @@ class Config:
             tasks at exit (default 30); then waiting tasks are failed, running bash
             commands killed and the executors stopped without waiting, with a note on
             stderr. A SIGINT or SIGTERM skips the wait.
+        dependency_resolver: which futures in an app call are its dependencies: None or
+            :data:`~parsl.dataflow.dependency_resolvers.SHALLOW_DEPENDENCY_RESOLVER` (futures
+            passed directly as arguments and the items of ``inputs=``, as 0.5.0 and upstream
+            Parsl do) or :data:`~parsl.dataflow.dependency_resolvers.DEEP_DEPENDENCY_RESOLVER`
+            (also futures nested in lists, tuples, sets and dicts).
     """
 
     executors: Sequence[ParslExecutor] = field(default_factory=_default_executors)
@@ -116,6 +122,7 @@ class Config:
     garbage_collect: bool = True
     project_name: str | None = None
     exit_wait: float = 30.0
+    dependency_resolver: DependencyResolver | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -177,6 +184,17 @@ class Config:
             raise ConfigurationError(f"must be True, False or a parsl.interfaces.Monitor, got {self.monitoring!r}", "monitoring")
         if self.memoizer is not None and not isinstance(self.memoizer, Memoizer):
             raise ConfigurationError(f"{self.memoizer!r} is not a Memoizer", "memoizer")
+        if self.dependency_resolver is not None and not isinstance(self.dependency_resolver, DependencyResolver):
+            raise ConfigurationError(
+                f"{self.dependency_resolver!r} is not a DependencyResolver; use SHALLOW_DEPENDENCY_RESOLVER or "
+                "DEEP_DEPENDENCY_RESOLVER from parsl.dataflow.dependency_resolvers",
+                "dependency_resolver",
+            )
+
+    @property
+    def resolver(self) -> DependencyResolver:
+        """The dependency resolver in effect (shallow when none was given)."""
+        return self.dependency_resolver or SHALLOW_DEPENDENCY_RESOLVER
 
     def _validate_modern(self) -> None:
         from .logconfigs.base import LogConfig

@@ -11,6 +11,7 @@ class method from a validated :class:`~parsl.interfaces.site.SiteSpec`.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Mapping
 
 from .config import CHECKPOINT_MODES, Config
@@ -31,7 +32,7 @@ AUTH_KEYS = {
 }
 EXECUTION_KEYS = {
     "executor", "provider", "maxThreads", "threadNamePrefix", "block", "container", "scriptDir",
-    "script_dir", "options", "launcher",
+    "script_dir", "options", "launcher", "max_workers",
 }
 BLOCK_KEYS = {
     "nodes", "taskBlocks", "walltime", "initBlocks", "minBlocks", "maxBlocks", "parallelism",
@@ -41,8 +42,10 @@ DATA_KEYS = {"working_dir", "globus"}
 GLOBUS_KEYS = {"endpoint_name", "endpoint_path", "local_path"}
 GLOBALS_KEYS = {
     "lazyErrors", "retries", "appCache", "memoize", "checkpointMode", "checkpointPeriod",
-    "checkpointFiles", "runDir", "usageTracking", "initializeLogging", "monitoring",
+    "checkpointFiles", "runDir", "usageTracking", "initializeLogging", "monitoring", "lazy_fail", "strategy",
 }
+logger = logging.getLogger("parsl.config")
+
 CONTROLLER_KEYS = {"publicIp", "port", "portRange", "reuse", "profile", "ipythonDir", "mode", "allowRemote", "encrypted"}
 
 #: 0.5.0's block defaults
@@ -129,7 +132,9 @@ def _block(execution: Mapping[str, Any], path: str) -> BlockSpec:
     if lo > hi:
         raise ConfigurationError(f"minBlocks ({lo}) is above maxBlocks ({hi})", f"{bpath}.maxBlocks")
     if init > hi:
-        raise ConfigurationError(f"initBlocks ({init}) is above maxBlocks ({hi})", f"{bpath}.initBlocks")
+        # 0.5.0 started initBlocks blocks whatever maxBlocks said (its published configs rely on it)
+        logger.warning("%s.initBlocks (%d) is above maxBlocks (%d): the %d initial blocks are started, and maxBlocks is taken as %d", bpath, init, hi, init, init)
+        hi = init
     p = float(_get(raw, "parallelism", float, bpath, BLOCK_DEFAULTS["parallelism"]))
     if not 0.0 <= p <= 1.0:
         raise ConfigurationError(f"must be between 0 and 1, got {p}", f"{bpath}.parallelism")
@@ -159,8 +164,9 @@ def site_from_dict(raw: Any, path: str) -> SiteSpec:
     _check_keys(execution, EXECUTION_KEYS, epath)
     executor = _get(execution, "executor", str, epath, required=True)
     provider = _get(execution, "provider", str, epath, allow_none=True)
-    if "maxThreads" in execution:
-        _count(execution, "maxThreads", epath, 2, 1)
+    for key in ("maxThreads", "max_workers"):
+        if key in execution:
+            _count(execution, key, epath, 2, 1)
     _get(execution, "threadNamePrefix", str, epath)
     _get(execution, "options", dict, epath)
     container = _get(execution, "container", dict, epath, allow_none=True)
@@ -196,11 +202,13 @@ def _threads_from_site(site: SiteSpec, controller: Mapping[str, Any]) -> ParslEx
     refuse_container(site.container, f"{site.path}.execution.container")
     options = site.execution.get("options") or {}
     for where, d in ((f"{site.path}.execution.options", options), (f"{site.path}.execution", site.execution)):
-        if "maxThreads" in d:
-            v = d["maxThreads"]
+        for key in ("maxThreads", "max_workers"):
+            if key not in d:
+                continue
+            v = d[key]
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_THREADS:
-                raise ConfigurationError(f"must be an integer from 1 to {MAX_THREADS}, got {_describe(v)}", f"{where}.maxThreads")
-    max_threads = options.get("maxThreads", site.execution.get("maxThreads", 2))
+                raise ConfigurationError(f"must be an integer from 1 to {MAX_THREADS}, got {_describe(v)}", f"{where}.{key}")
+    max_threads = options.get("maxThreads", site.execution.get("maxThreads", site.execution.get("max_workers", 2)))
     prefix = options.get("threadNamePrefix", site.execution.get("threadNamePrefix", ""))
     return ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix=prefix, label=site.name)
 
@@ -245,7 +253,7 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
     _check_keys(g, GLOBALS_KEYS, "globals")
     controller = _get(raw, "controller", dict, "", {}, allow_none=True) or {}
     _check_keys(controller, CONTROLLER_KEYS, "controller")
-    _get(controller, "publicIp", str, "controller")
+    _get(controller, "publicIp", str, "controller", allow_none=True)
     if "port" in controller and controller["port"] is not None:
         if not 1 <= _count(controller, "port", "controller", 0, 1) <= 65535:
             raise ConfigurationError(f"must be a TCP port from 1 to 65535, got {controller['port']!r}", "controller.port")
@@ -253,7 +261,10 @@ def config_from_dict(raw: Mapping[str, Any]) -> Config:
         _port_range(controller["portRange"])
     _get(controller, "reuse", bool, "controller")
 
-    lazy = _get(g, "lazyErrors", bool, "globals", True)
+    lazy = _get(g, "lazyErrors", bool, "globals", _get(g, "lazy_fail", bool, "globals", True))
+    if "strategy" in g:
+        _get(g, "strategy", str, "globals", allow_none=True)
+        logger.info("globals.strategy (%r) is accepted and ignored: each executor scales its blocks with its own strategy", g["strategy"])
     retries = _count(g, "retries", "globals", 0)
     app_cache = _get(g, "appCache", bool, "globals", True)
     memoize = _get(g, "memoize", bool, "globals", True)

@@ -39,7 +39,7 @@ from parsl.interfaces import BlockShape, ContainerEngine, ExecutionProvider, Exe
 from parsl.interfaces.site import SiteSpec
 
 from .errors import EngineLost
-from .ipp_controller import Controller
+from .ipp_controller import ATTACH_TIMEOUT, Controller, ControllerError
 from .ipp_records import EngineInfo, _Block, engine_lost, site_options
 from .ipp_worker import identity, run_task
 from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
@@ -65,7 +65,9 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     Args:
         execution_provider: an :class:`~parsl.interfaces.ExecutionProvider`; ``None`` when the
-            engines are started by someone else (then there is no scaling).
+            engines are started by someone else (then there is no scaling). With neither a
+            provider nor controller settings, the executor attaches to the cluster the user
+            started with ``ipcluster start`` (default profile, ``$IPYTHONDIR``), as 0.5.0 did.
         reuse_controller: allow connecting to a running controller when the controller
             settings ask for ``reuse``; ``False`` always starts a fresh one.
         engine_json_file: a reused controller's engine connection file (an own controller's
@@ -249,7 +251,12 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         self.work_dir = os.path.join(context.run_dir, self.label)
         os.makedirs(self.work_dir, exist_ok=True)
         if self.controller is None:
-            self.controller = Controller.from_dict(context.settings.get("controller"))
+            settings = context.settings.get("controller")
+            if self.execution_provider is None and not settings and self.reuse_controller:
+                # nothing to start engines with: attach to the user's `ipcluster start`, as 0.5.0 did
+                self.controller = Controller.running_cluster()
+            else:
+                self.controller = Controller.from_dict(settings)
         self.controller.heartbeat_ms = int(self.heartbeat_period * 1000)
         # an engine that dies just after answering a ping is missed at the next beat and
         # unregistered when the misses exceed the allowance: (misses + 2) periods at worst
@@ -262,7 +269,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             engine_file = self.controller.engine_file
             if self.controller.reuse and self.engine_json_file != DEFAULT_ENGINE_FILE:
                 engine_file = os.path.expanduser(self.engine_json_file)
-            self._client = ipp.Client(self.controller.client_file, timeout=30)
+            self._client = self._connect(ipp)
             # the controller's scheduler fails a dead engine's task only 5 s after the engine
             # is unregistered; the client's unregistration event lets us fail it at once
             # (ipyparallel 9 has no public hook for it)
@@ -284,6 +291,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         except BaseException:
             self.shutdown(block=False)
             raise
+
+    def _connect(self, ipp: Any) -> Any:
+        controller = self.controller
+        assert controller is not None
+        if not controller.attach:
+            return ipp.Client(controller.client_file, timeout=30)
+        try:
+            return ipp.Client(controller.client_file, timeout=ATTACH_TIMEOUT)
+        except Exception as e:  # a connection file left behind by a cluster that is gone
+            raise ControllerError(controller.no_cluster_message(f"its controller did not answer within {ATTACH_TIMEOUT:.0f} s ({type(e).__name__}: {e})")) from e
 
     def compose_launch_cmd(self, filepath: str, engine_dir: str, container_image: str | None = None) -> str:
         """Reads the json contents from ``filepath`` and composes the one-line command that
@@ -434,6 +451,14 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     def view(self) -> Any:
         """The ipyparallel load-balanced view tasks go through (``None`` when not running)."""
         return self._view
+
+    def status(self) -> list[Any]:
+        """The provider's state of each block (0.5.0's ``executor.status()``)."""
+        with self._lock:
+            job_ids = [b.job_id for b in self._blocks.values()]
+        if not job_ids or self.execution_provider is None:
+            return []
+        return list(self.execution_provider.status(job_ids))
 
     @property
     def outstanding(self) -> int:

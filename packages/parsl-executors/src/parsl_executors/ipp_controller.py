@@ -36,6 +36,14 @@ from parsl.executors.errors import ControllerErr
 
 logger = logging.getLogger(__name__)
 
+#: seconds to wait for a running cluster's controller to answer before giving up
+ATTACH_TIMEOUT = 15.0
+
+
+def default_ipython_dir() -> str:
+    """Where IPython keeps its profiles: ``$IPYTHONDIR``, else ``~/.ipython``."""
+    return os.environ.get("IPYTHONDIR") or "~/.ipython"
+
 
 class ControllerError(ControllerErr):
     """The controller could not be started or found (a 0.5.0 ``ControllerErr``)."""
@@ -72,6 +80,8 @@ class Controller:
     heartbeat_misses: int = 4
     start_timeout: float = 60.0
     extra_args: tuple[str, ...] = ()
+    #: attached to a cluster the user started (no provider): its absence gets the ipcluster hint
+    attach: bool = False
     allow_remote: bool = False
     encrypted: bool | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -90,10 +100,16 @@ class Controller:
             port_range=d.get("portRange"),
             reuse=bool(d.get("reuse", False)),
             profile=d.get("profile") or "default",
-            ipython_dir=d.get("ipythonDir") or "~/.ipython",
+            ipython_dir=d.get("ipythonDir") or default_ipython_dir(),
             allow_remote=bool(d.get("allowRemote", False)),
             encrypted=d.get("encrypted"),
         )
+
+    @classmethod
+    def running_cluster(cls) -> Controller:
+        """The controller of the cluster a user started with ``ipcluster start`` (default
+        profile, in ``$IPYTHONDIR`` or ``~/.ipython``), as 0.5.0 attached to it."""
+        return cls(reuse=True, ipython_dir=default_ipython_dir(), attach=True)
 
     def __post_init__(self) -> None:
         if not self.reuse and not self.loopback and not self.allow_remote:
@@ -143,6 +159,8 @@ class Controller:
         """Start a controller under ``work_dir`` (or locate the reused one)."""
         if self.reuse:
             self.profile_dir = os.path.join(os.path.expanduser(self.ipython_dir), f"profile_{self.profile}")
+            if not os.path.exists(self.client_file) and self.attach:
+                raise ControllerError(self.no_cluster_message(f"there is no {self.client_file}"))
             if not os.path.exists(self.client_file):
                 raise ControllerError(
                     f"controller.reuse is set but there is no running controller's {self.client_file}; "
@@ -201,6 +219,14 @@ class Controller:
         # the files are written in one go, but give the writer a moment to close them
         time.sleep(0.05)
         logger.info("ipcontroller started (pid %d) on %s, profile %s", self.proc.pid, self.public_ip, self.profile_dir)
+
+    def no_cluster_message(self, why: str) -> str:
+        return (
+            f"IPyParallelExecutor has no execution_provider, so it attaches to a running IPython cluster "
+            f"(profile {self.profile!r} in {self.ipython_dir}), but none is running: {why}. "
+            f"Start one with `ipcluster start -n 4 --profile={self.profile}` (IPYTHONDIR selects its directory), "
+            "or give the executor an execution_provider (e.g. libsubmit's Local) to start its own engines"
+        )
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop a controller started here (a reused one is left alone). Idempotent."""

@@ -1,8 +1,10 @@
 """Launchers: pure functions from a worker command to the shell that starts several copies of
 it inside one block (0.5.0 import path ``libsubmit.launchers.singleNodeLauncher`` ...).
 
-Every launcher has the signature ``(cmd_string, taskBlocks, nodes_per_block=1, *, walltime=None)``
-and returns a bash fragment, so it satisfies :class:`parsl.interfaces.Launcher`. ``taskBlocks``
+Every launcher has 0.5.0's documented positional signature ``(cmd_string, taskBlocks,
+walltime=None)`` (the walltime is accepted and not needed: the scheduler enforces it) plus
+``nodes_per_block=1``, and returns a bash fragment, so it satisfies
+:class:`parsl.interfaces.Launcher`. ``taskBlocks``
 is the number of workers per node: an integer or a bash arithmetic expression evaluated on the
 node, e.g. ``"$(($CORES / 2))"``; ``CORES`` is set to the node's processor count first. The
 command is passed to ``bash -c`` shell-quoted, so it reaches each worker unchanged.
@@ -79,7 +81,7 @@ _WAIT_ALL = (
 )
 
 
-def singleNodeLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None) -> str:
+def singleNodeLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
     """Start ``taskBlocks`` copies of the command in the background on the node the block
     script runs on, and wait for all of them. ``nodes_per_block`` and ``walltime`` are not used."""
     tasks = _tasks(taskBlocks)
@@ -96,7 +98,7 @@ def singleNodeLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: 
     )
 
 
-def srunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def srunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with one ``srun`` over the job's
     allocation (``taskBlocks`` per node)."""
     tasks = _tasks(taskBlocks)
@@ -108,7 +110,7 @@ def srunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 
     )
 
 
-def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Split the allocation into ``taskBlocks`` parts of ``nodes / taskBlocks`` nodes each and
     start one copy of the command per part (the command then starts its own MPI ranks on its
     part with ``srun``). ``taskBlocks`` counts workers per block here, not per node."""
@@ -129,7 +131,7 @@ def srunMpiLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int
     )
 
 
-def aprunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def aprunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with Cray's ``aprun``."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
@@ -137,7 +139,7 @@ def aprunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int =
     return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"aprun -n $WORKERCOUNT -N $TASKS_PER_NODE {_extra(extra)}bash -c {cmd}\n"
 
 
-def mpiexecLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def mpiexecLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with ``mpiexec -n`` (MPI's standard
     launcher; the hosts come from the MPI library's own detection of the allocation)."""
     tasks = _tasks(taskBlocks)
@@ -146,7 +148,7 @@ def mpiexecLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int
     return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpiexec -n $WORKERCOUNT {_extra(extra)}bash -c {cmd}\n"
 
 
-def mpirunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def mpirunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies of the command with ``mpirun -np``."""
     tasks = _tasks(taskBlocks)
     nodes = _nodes(nodes_per_block)
@@ -154,7 +156,7 @@ def mpirunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int 
     return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"mpirun -np $WORKERCOUNT {_extra(extra)}bash -c {cmd}\n"
 
 
-def jsrunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None, extra: str = "") -> str:
+def jsrunLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1, *, extra: str = "") -> str:
     """Start ``nodes * taskBlocks`` copies with IBM's ``jsrun``: one resource set per worker,
     ``taskBlocks`` resource sets per host, one task each."""
     tasks = _tasks(taskBlocks)
@@ -163,13 +165,13 @@ def jsrunLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int =
     return _header(tasks, f"{nodes} * TASKS_PER_NODE") + f"jsrun -n $WORKERCOUNT -r $TASKS_PER_NODE -a 1 {_extra(extra)}bash -c {cmd}\n"
 
 
-def simpleLauncher(cmd_string: str, taskBlocks: int | str = 1, nodes_per_block: int = 1, *, walltime: object = None) -> str:
+def simpleLauncher(cmd_string: str, taskBlocks: int | str = 1, walltime: object = None, nodes_per_block: int = 1) -> str:
     """Run the command once, as it is (the block's command starts its own workers)."""
     _command(cmd_string)
     return cmd_string + "\n"
 
 
-def gnuParallelLauncher(cmd_string: str, taskBlocks: int | str, nodes_per_block: int = 1, *, walltime: object = None) -> str:
+def gnuParallelLauncher(cmd_string: str, taskBlocks: int | str, walltime: object = None, nodes_per_block: int = 1) -> str:
     """Start ``nodes * taskBlocks`` copies with GNU parallel; on more than one node the hosts
     are read from ``$PBS_NODEFILE`` (or ``$PARSL_NODEFILE``) and reached over ssh."""
     tasks = _tasks(taskBlocks)

@@ -3,7 +3,7 @@
 ::
 
     SrunLauncher(overrides="--cpu-bind=cores")(command, tasks_per_node, nodes_per_block)
-        └─▶ srunLauncher(command, tasks_per_node, nodes_per_block, extra="--cpu-bind=cores")
+        └─▶ srunLauncher(command, tasks_per_node, nodes_per_block=nodes_per_block, extra="--cpu-bind=cores")
 
 Each class is a thin callable over a pure function of :mod:`libsubmit.launchers`, so it
 satisfies :class:`parsl.interfaces.Launcher` and the providers accept either. ``debug`` is
@@ -55,7 +55,7 @@ class Launcher:
         return {"extra": self.overrides} if self.overrides else {}
 
     def __call__(self, command: str, tasks_per_node: int | str, nodes_per_block: int = 1, *, walltime: object = None) -> str:
-        return self._function(command, tasks_per_node, nodes_per_block, **self._keywords())
+        return self._function(command, tasks_per_node, nodes_per_block=nodes_per_block, **self._keywords())
 
     def __repr__(self) -> str:
         extra = f", overrides={self.overrides!r}" if self.overrides else ""
@@ -147,7 +147,7 @@ class WrappedLauncher(Launcher):
         self.prepend = prepend
 
     def __call__(self, command: str, tasks_per_node: int | str, nodes_per_block: int = 1, *, walltime: object = None) -> str:
-        body = simpleLauncher(command, tasks_per_node, nodes_per_block)
+        body = simpleLauncher(command, tasks_per_node, nodes_per_block=nodes_per_block)
         return f"{self.prepend} {body}" if self.prepend.strip() else body
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ nothing else.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import types
 from typing import Any, ClassVar, Mapping, TypeVar
@@ -27,6 +28,13 @@ P = TypeVar("P", bound="BlockProvider")
 
 _JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SHAPE_FIELDS = tuple(f.name for f in dataclasses.fields(BlockShape))
+#: ``execution.block.options`` keys some 0.5.0 provider read; on a site whose provider does
+#: not read one, it is ignored with an INFO line (other unknown keys stay errors)
+SCHEDULER_OPTIONS_050 = frozenset(
+    {"partition", "account", "queue", "project", "overrides", "requirements", "workerSetup", "pe",
+     "imageId", "instanceType", "region", "keyName", "spotMaxBid", "stateFile", "vpcId", "securityGroup"}
+)
+logger = logging.getLogger("libsubmit.providers")
 
 
 def validate_job_name(job_name: str) -> str:
@@ -129,13 +137,17 @@ class BlockProvider(ExecutionProvider):
         if site:
             # execution.options belongs to the executor; the provider's are block.options
             options.update(site.block.options)
+            for key in sorted(set(options) & (SCHEDULER_OPTIONS_050 - self.option_names)):
+                # 0.5.0 ignored options meant for another scheduler (configs were copied between sites)
+                logger.info("%s.%s is an option of another scheduler; the %s provider ignores it", options_path, key, self.name)
+                del options[key]
         options.update(kwargs)
         reject_unknown_keys(
             options,
             self.option_names,
             options_path,
             owner=f"the {self.name} provider",
-            suggest_from=self.option_names if site else self.option_names | set(_SHAPE_FIELDS),
+            suggest_from=self.option_names | SCHEDULER_OPTIONS_050 if site else self.option_names | set(_SHAPE_FIELDS),
         )
         for key, value in options.items():
             types_ok = self.option_types.get(key, (str,))
@@ -197,7 +209,7 @@ class BlockProvider(ExecutionProvider):
     def launch_command(self, cmd_string: str, env: Mapping[str, str] | None = None) -> str:
         """The block's command wrapped by the launcher for this provider's shape, after
         ``export`` lines for ``env`` (so values never appear on a command line)."""
-        return env_exports(env) + self.launcher(cmd_string, self.shape.tasks_per_node, self.shape.nodes_per_block)
+        return env_exports(env) + self.launcher(cmd_string, self.shape.tasks_per_node, nodes_per_block=self.shape.nodes_per_block)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(label={self.label!r}, shape={self.shape!r}, channel={self.channel!r})"

@@ -5,18 +5,43 @@ from __future__ import annotations
 
 import functools
 import inspect
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigurationError
 from .bash import BashCall
 from .errors import InvalidAppTypeError
-from .walltime import TimedCall
+from .walltime import TimedCall, check_walltime, walltime_parameter
 
 if TYPE_CHECKING:
     from ..dataflow.dflow import DataFlowKernel
     from ..dataflow.futures import AppFuture
 
 _UNSET_SITES = "all"
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+def _holds_future(value: Any) -> bool:
+    if isinstance(value, Future):
+        return True
+    if isinstance(value, _CONTAINERS):
+        return any(_holds_future(v) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def defaults_holding_futures(func: Callable[..., Any]) -> tuple[tuple[str, int | None, Any], ...]:
+    """``(name, position or None, default)`` for each parameter of ``func`` whose default value
+    is or holds a future (checked once, at decoration; cheap when there are none)."""
+    defaults = getattr(func, "__defaults__", None) or ()
+    kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    if not any(_holds_future(d) for d in defaults) and not any(_holds_future(d) for d in kwdefaults.values()):
+        return ()
+    out: list[tuple[str, int | None, Any]] = []
+    for i, (name, p) in enumerate(inspect.signature(func).parameters.items()):
+        if p.default is inspect.Parameter.empty or p.kind is inspect.Parameter.POSITIONAL_ONLY or not _holds_future(p.default):
+            continue  # (a positional-only default cannot be passed by name: left to Python)
+        out.append((name, i if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else None, p.default))
+    return tuple(out)
 
 
 def _normalise_sites(sites: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -42,15 +67,14 @@ class AppBase:
         self,
         func: Callable[..., Any],
         executor: DataFlowKernel | None = None,
-        walltime: float | None = 60,
+        walltime: float | None = None,
         sites: str | Sequence[str] | None = "all",
         cache: bool = False,
         ignore_for_cache: Sequence[str] | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"an app wraps a function, got {func!r}")
-        if walltime is not None and (not isinstance(walltime, (int, float)) or walltime <= 0):
-            raise ConfigurationError(f"walltime must be a positive number of seconds or None, got {walltime!r}", "walltime")
+        check_walltime(walltime)
         if executor is not None:
             from ..dataflow.dflow import DataFlowKernel
 
@@ -61,6 +85,11 @@ class AppBase:
                 )
         self.func = func
         self.data_flow_kernel = executor
+        self._takes_walltime, default_walltime = walltime_parameter(func)
+        # a walltime is enforced only where the user gave one: to the decorator, as the
+        # (numeric) default of the function's own walltime parameter, or at call time
+        if walltime is None and isinstance(default_walltime, (int, float)) and not isinstance(default_walltime, bool) and default_walltime > 0:
+            walltime = default_walltime
         self.walltime = walltime
         self.sites = _normalise_sites(sites)
         self.cache = bool(cache)
@@ -70,10 +99,21 @@ class AppBase:
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
         if executor is not None and self.sites is not None:
             executor.check_sites(self.sites, self.func_name)
+        self._future_defaults = defaults_holding_futures(func)
         self.executable = self._make_executable()
 
     def _make_executable(self) -> Callable[..., Any]:
+        return self._timed(self.walltime)
+
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        """What an executor runs for a call of this app with ``walltime``."""
         return self.func
+
+    def executable_for(self, kwargs: dict[str, Any]) -> Callable[..., Any]:
+        """What an executor runs for a call given ``walltime=`` (removed from ``kwargs`` when
+        the function does not take it)."""
+        walltime = kwargs["walltime"] if self._takes_walltime else kwargs.pop("walltime")
+        return self._timed(check_walltime(walltime))
 
     @property
     def fn_hash(self) -> str:
@@ -102,6 +142,13 @@ class AppBase:
         return {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> AppFuture:
+        if self._future_defaults:
+            # futures in the function's default values are dependencies too (as upstream
+            # resolves them): pass each default the caller did not override explicitly
+            n = len(args)
+            for name, position, value in self._future_defaults:
+                if name not in kwargs and (position is None or position >= n):
+                    kwargs[name] = value
         return self._dfk().submit_app(self, args, kwargs)
 
     def __repr__(self) -> str:
@@ -111,10 +158,10 @@ class AppBase:
 class PythonApp(AppBase):
     """Extends AppBase to cover the Python App."""
 
-    def _make_executable(self) -> Callable[..., Any]:
-        if self.walltime is None:
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        if walltime is None:
             return self.func
-        return TimedCall(self.func, self.walltime, self.func_name)
+        return TimedCall(self.func, walltime, self.func_name)
 
 
 class BashApp(AppBase):
@@ -133,7 +180,10 @@ class BashApp(AppBase):
         except (TypeError, ValueError):
             pass
         self._defaults = defaults
-        return BashCall(self.func, self.func_name, self.walltime, defaults, self.strict_format)
+        return self._timed(self.walltime)
+
+    def _timed(self, walltime: float | None) -> Callable[..., Any]:
+        return BashCall(self.func, self.func_name, walltime, self._defaults, self.strict_format)
 
     def std_streams(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:
         defaults = self._defaults
@@ -161,8 +211,8 @@ class JoinApp(AppBase):
 
     kind = "join"
 
-    def _make_executable(self) -> Callable[..., Any]:
-        return self.func
+    def executable_for(self, kwargs: dict[str, Any]) -> Callable[..., Any]:
+        return self.executable  # a join app's own work is only to call other apps
 
 
 _KINDS = {"python": PythonApp, "bash": BashApp}
@@ -171,7 +221,7 @@ _KINDS = {"python": PythonApp, "bash": BashApp}
 def App(
     apptype: str,
     executor: DataFlowKernel | None = None,
-    walltime: float | None = 60,
+    walltime: float | None = None,
     cache: bool = False,
     sites: str | Sequence[str] = "all",
 ) -> Callable[[Callable[..., Any]], AppBase]:
@@ -183,11 +233,15 @@ def App(
             been cleaned up, or if None)
 
     Kwargs:
-        walltime (int) : Walltime for app in seconds, default=60
+        walltime (int) : Walltime for app in seconds (enforced only when given), default=None
         sites (strList) : List of site names on which the app could execute, default='all'
         cache (Bool) : Enable caching of the app call, default=False
 
     Returns: a decorator that turns a function into an app.
+
+    0.5.0 documented ``walltime=60`` but never enforced it for python apps, and real apps run
+    for longer: so a walltime is enforced only when given, here or at call time
+    (``f(x, walltime=30)``).
     """
     try:
         cls = _KINDS[apptype]
@@ -211,14 +265,18 @@ def _modern(
     cache: bool,
     executors: str | Sequence[str],
     ignore_for_cache: Sequence[str] | None,
-    walltime: float | None,
 ) -> Any:
     def decorator(func: Callable[..., Any]) -> AppBase:
-        return cls(func, data_flow_kernel, walltime=walltime, sites=executors, cache=cache, ignore_for_cache=ignore_for_cache)
+        return cls(func, data_flow_kernel, sites=executors, cache=cache, ignore_for_cache=ignore_for_cache)
 
     if function is not None:
         return decorator(function)
     return decorator
+
+
+# The modern decorators take exactly upstream Parsl's arguments, so that anything else is a
+# TypeError at decoration. A walltime is given per call (``f(x, walltime=30)``) or as the
+# default of the function's own ``walltime`` parameter, as upstream documents.
 
 
 def python_app(
@@ -227,11 +285,10 @@ def python_app(
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
 ) -> Any:
     """Decorator for a python app; usable bare (``@python_app``) or with options. Returns a
     :class:`PythonApp` (or a decorator that makes one)."""
-    return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+    return _modern(PythonApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
 
 
 def bash_app(
@@ -240,11 +297,10 @@ def bash_app(
     cache: bool = False,
     executors: str | Sequence[str] = "all",
     ignore_for_cache: Sequence[str] | None = None,
-    walltime: float | None = None,
 ) -> Any:
     """Decorator for a bash app; usable bare (``@bash_app``) or with options. Returns a
     :class:`BashApp` (or a decorator that makes one)."""
-    return _modern(ModernBashApp, function, data_flow_kernel, cache, executors, ignore_for_cache, walltime)
+    return _modern(ModernBashApp, function, data_flow_kernel, cache, executors, ignore_for_cache)
 
 
 def join_app(
@@ -255,4 +311,4 @@ def join_app(
 ) -> Any:
     """Decorator for a join app: the function returns a future or a list of futures (from
     other apps), and the app's own future completes with their result(s)."""
-    return _modern(JoinApp, function, data_flow_kernel, cache, "all", ignore_for_cache, None)
+    return _modern(JoinApp, function, data_flow_kernel, cache, "all", ignore_for_cache)

@@ -312,11 +312,13 @@ def tasks_files(d: str) -> list[str]:
 def load(paths: Iterable[str]) -> dict[str, Entry]:
     """Read every checkpoint ``paths`` stand for; the newest record wins for each key (ties:
     the later path, then the later record)."""
+    from .checkpoint_050 import read_any  # this format, or 0.5.0's
+
     table: dict[str, Entry] = {}
     for p in paths:
         for f in files_in(p):
             n = 0
-            for e in read_file(f):
+            for e in read_any(f):
                 old = table.get(e.key)
                 if old is None or e.time_ns >= old.time_ns:
                     table[e.key] = e

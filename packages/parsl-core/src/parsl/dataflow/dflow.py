@@ -45,7 +45,9 @@ from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
 from . import exit_signals as _signals
 from . import loader
-from .dependencies import describe, failed_parents, resolve, scan
+from .dependencies import describe, failed_parents
+from .dependency_resolvers import DependencyResolver, gather_call, normalise_inputs, unwrap_call
+from .dflow_050 import DFK050Methods
 from .error import KernelClosed
 from .failures import charge_failure, memoize_failure
 from .futures import AppFuture
@@ -64,12 +66,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("parsl.dataflow")
 
-_ATOMS = frozenset({int, float, str, bytes, bool, type(None)})
 _INTERNAL = "_parsl_internal"
 _WAIT_REPORT_SECONDS = 10.0
 
 
-class DataFlowKernel:
+class DataFlowKernel(DFK050Methods):
     """The DataFlowKernel adds dependency awareness to an existing executor.
 
     It is responsible for managing futures, such that when dependencies are resolved, pending
@@ -80,8 +81,7 @@ class DataFlowKernel:
     KWargs:
         config (dict | Config): a 0.5.0 config dict or a typed :class:`~parsl.config.Config`
         executors (list of executors): instead of a config
-        lazyErrors (bool): Default=True, allow workflow to continue on app failures
-            (``lazy_fail`` is the same switch)
+        lazyErrors (bool): Default=True, allow workflow to continue on app failures (``lazy_fail`` is the same switch)
         appCache (bool): Enable caching of apps
         rundir (str): Path to run directory. Defaults to ``./runinfo/NNN``
         retries (int): Default=0, the number of retry attempts in case of failure
@@ -89,6 +89,7 @@ class DataFlowKernel:
         checkpointMode (None, 'dfk_exit', 'task_exit', 'periodic', 'manual')
         checkpointPeriod (str): "HH:MM:SS" between checkpoints in periodic mode
         data_manager (DataManager): User created DataManager
+        dependency_resolver (DependencyResolver): which futures are dependencies (:mod:`parsl.dataflow.dependency_resolvers`)
     """
 
     #: seconds :meth:`cleanup` gives the executors, together, to shut down
@@ -109,6 +110,7 @@ class DataFlowKernel:
         lazy_fail: bool | None = None,
         checkpointPeriod: str | None = None,
         memoizer: Memoizer | None = None,
+        dependency_resolver: DependencyResolver | None = None,
     ) -> None:
         cfg = apply_dfk_keywords(
             resolve_config(config, executors),
@@ -121,6 +123,7 @@ class DataFlowKernel:
             checkpointPeriod=checkpointPeriod,
             memoizer=memoizer,
             data_manager=data_manager,
+            dependency_resolver=dependency_resolver,
         )
         self._config = cfg
 
@@ -135,6 +138,7 @@ class DataFlowKernel:
 
         self.lazy_fail = cfg.lazy_errors
         self.retries = cfg.retries
+        self.dependency_resolver = cfg.resolver
         self._retry_handler = cfg.retry_handler
         #: how long cleanup waits, once nothing else runs, for tasks blocked on futures
         #: that nothing in this kernel will complete; then they fail (UnfinishableTask)
@@ -282,9 +286,10 @@ class DataFlowKernel:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
         cache = app.cache and self._memo_enabled
         mon = self._monitor
+        func = app.executable if "walltime" not in kwargs else app.executable_for(kwargs)
         record = TaskRecord(
             tid,
-            app.executable if mon is None else MonitoredCall(app.executable, kind == "bash"),
+            func if mon is None else MonitoredCall(func, kind == "bash"),
             app.func_name,
             app.fn_hash if cache else "",
             args,
@@ -303,13 +308,9 @@ class DataFlowKernel:
             if defaults or "stdout" in kwargs or "stderr" in kwargs:
                 resolve_auto_streams(record, defaults, self._std_autopath)
             fu.stdout, fu.stderr = app.std_streams(kwargs)
-        found: list[concurrent.futures.Future[Any]] = []
-        for a in args:
-            if type(a) not in _ATOMS:
-                scan(a, found)
-        for v in kwargs.values():
-            if type(v) not in _ATOMS:
-                scan(v, found)
+        if "inputs" in kwargs:
+            normalise_inputs(kwargs)
+        found = gather_call(self.dependency_resolver, args, kwargs)
         if (outputs or kwargs.get("inputs")) and kind != "join" and needs_staging(kwargs.get("inputs"), outputs):
             # remote files are staged where the task runs, so its executor is chosen now
             record.sites = (self._pick_executor(sites).label,)
@@ -483,8 +484,7 @@ class DataFlowKernel:
                     )
                     self._finish(record, exc=exc)
                     return
-                record.args = tuple([resolve(a) if type(a) not in _ATOMS else a for a in record.args])
-                record.kwargs = {k: resolve(v) if type(v) not in _ATOMS else v for k, v in record.kwargs.items()}
+                record.args, record.kwargs = unwrap_call(self.dependency_resolver, record.args, record.kwargs)
                 record.depends = None
             if self._aborted is not None:
                 record.on(Event.fail)

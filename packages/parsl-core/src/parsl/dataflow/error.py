@@ -1,4 +1,5 @@
 """Errors of the DataFlowKernel, at their documented 0.5.0 import path ``parsl.dataflow.error``."""
+from ..app.errors import DependencyError  # one class, at both of 0.5.0's paths
 from ..errors import ConfigurationError, ParslError, WorkflowAborted
 
 
@@ -32,6 +33,7 @@ class KernelClosed(DataFlowExceptions, RuntimeError):
 __all__ = [
     "ConfigurationError",
     "DataFlowExceptions",
+    "DependencyError",
     "DuplicateTaskError",
     "InvalidTransition",
     "KernelClosed",

@@ -28,6 +28,7 @@ _KEYWORDS = {
     "checkpointPeriod": "checkpoint_period",
     "memoizer": "memoizer",
     "data_manager": "data_manager",
+    "dependency_resolver": "dependency_resolver",
 }
 
 

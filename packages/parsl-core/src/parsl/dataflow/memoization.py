@@ -32,15 +32,19 @@ import pickle
 import threading
 import time
 import types
+from concurrent.futures import Future
 from functools import singledispatch
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ..app.errors import UnkeyableArgument
 from ..data_provider.files import File
-from ..interfaces.memoizer import MemoHit, Memoizer, MemoTask
+from ..interfaces.memoizer import MemoHit, MemoTask
+from ..interfaces.memoizer import Memoizer as MemoizerInterface
 from ..interfaces.provider import parse_walltime
 from . import checkpoint_store
+from .checkpoint_050 import write_run_record
 from .checkpoint_store import CHECKPOINT_DIR, CheckpointWriter, Entry, encode
+from .memo_050 import Memo050Methods
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -231,7 +235,7 @@ class _Failed:
         self.exception = exception
 
 
-class InMemoryMemoizer(Memoizer):
+class InMemoryMemoizer(Memo050Methods, MemoizerInterface):
     """Results of cached calls kept in memory for the life of the kernel (no checkpoints)."""
 
     def __init__(self, enabled: bool = True) -> None:
@@ -364,6 +368,8 @@ class BasicMemoizer(InMemoryMemoizer):
         self._timer: threading.Thread | None = None
         self._closed = False
         self._warned_unpicklable: set[str] = set()
+        self._run_dir = ""
+        self._written = 0
 
     # -- Memoizer ----------------------------------------------------------------------------
 
@@ -374,6 +380,7 @@ class BasicMemoizer(InMemoryMemoizer):
         self._stop = threading.Event()
         self._pending, self._carry = {}, []
         self.checkpoint_dir = os.path.join(run_dir, CHECKPOINT_DIR)
+        self._run_dir, self._written = run_dir, 0
         if not self.enabled:
             if self.checkpoint_files or self.mode:
                 logger.warning("app caching is off (appCache/memoize False): checkpoints are neither loaded nor written")
@@ -388,6 +395,7 @@ class BasicMemoizer(InMemoryMemoizer):
             self.load_checkpoints(self.checkpoint_files)
         if self.mode in ("task_exit", "periodic", "dfk_exit"):
             self._writer.open()  # the run's checkpoint exists (maybe empty) from the start
+            self._write_run_record()
         if self.mode == "periodic":
             self._timer = threading.Thread(target=self._periodic, name="parsl-checkpoint", daemon=True)
             self._timer.start()
@@ -453,12 +461,14 @@ class BasicMemoizer(InMemoryMemoizer):
                 self._writer.append(b"".join(carry) + b"".join(records))
                 self._writer.sync()
                 self._last_sync = time.monotonic()
+                self._written += len(records) + len(carry)
         except BaseException:
             with self._lock:  # nothing was written: keep it for the next checkpoint
                 self._pending = {**dict.fromkeys(keys), **self._pending}
                 self._carry = carry + self._carry
             raise
         logger.info("checkpointed %d results to %s", len(records) + len(carry), self._writer.path)
+        self._write_run_record()
         return self.checkpoint_dir
 
     def close(self) -> None:
@@ -476,6 +486,8 @@ class BasicMemoizer(InMemoryMemoizer):
         finally:
             with self._wlock:
                 self._writer.close()
+            if self.mode == "task_exit":
+                self._write_run_record()
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -539,10 +551,19 @@ class BasicMemoizer(InMemoryMemoizer):
                 logger.warning("a result arrived after the checkpoint was closed; it is not checkpointed")
                 return
             writer.append(record)
+            self._written += 1
             now = time.monotonic()
             if now - self._last_sync >= SYNC_INTERVAL:
                 writer.sync()
                 self._last_sync = now
+
+    def _write_run_record(self) -> None:
+        """``checkpoint/dfk.pkl``, where 0.5.0 kept it (see :mod:`.checkpoint_050`)."""
+        assert self.checkpoint_dir is not None
+        try:
+            write_run_record(self.checkpoint_dir, self._run_dir, self._written)
+        except OSError as e:
+            logger.warning("could not write %s/dfk.pkl: %s", self.checkpoint_dir, e)
 
     def _periodic(self) -> None:
         assert self.period is not None
@@ -566,3 +587,25 @@ def from_config(cfg: Config) -> BasicMemoizer:
         period=period,
         checkpoint_files=cfg.checkpoint_files,
     )
+
+
+class Memoizer(CheckpointMemoizer):
+    """The 0.5.0 constructor: ``Memoizer(dfk, memoize=True, checkpoint={})``.
+
+    ``memoize`` False disables caching; ``checkpoint`` is a dict of earlier results by hash
+    (values or done futures, as ``DataFlowKernel.load_checkpoints`` returned in 0.5.0). Pass
+    it to ``DataFlowKernel(memoizer=...)``; ``check_memo``, ``hash_lookup``, ``make_hash`` and
+    ``update_memo`` work as documented (as on every memoizer of this version).
+    """
+
+    def __init__(self, dfk: Any = None, memoize: bool = True, checkpoint: Mapping[str, Any] | None = None) -> None:
+        super().__init__(enabled=bool(memoize))
+        self.dfk = dfk
+        for key, value in (checkpoint or {}).items():
+            if isinstance(value, Entry):
+                self._table[key] = _Loaded(value)
+            elif isinstance(value, Future):
+                if value.done() and not value.cancelled() and value.exception() is None:
+                    self._table[key] = value.result()
+            else:
+                self._table[key] = value

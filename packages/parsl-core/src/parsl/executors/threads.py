@@ -7,15 +7,19 @@
          future.set_result / set_exception ◀───────────────────────────────┘
 
 Workers are started on demand up to ``max_workers``; ``shutdown`` puts one stop marker per
-worker and (by default) waits for the queued work to finish.
+worker and (by default) waits for the queued work to finish. A timed python app stuck in a C
+call past its walltime is *abandoned* (see :mod:`parsl.app.walltime`): its future fails at the
+deadline, a fresh worker takes its place, and the stuck thread exits once the call returns.
 """
 from __future__ import annotations
 
 import itertools
 import queue
 import threading
+from concurrent.futures import InvalidStateError
 from typing import Any, Callable, Sequence
 
+from ..app.walltime import set_abandon_hook
 from ..dataflow.lean_future import LeanFuture
 from ..interfaces import ExecutorContext, ParslExecutor, Staging
 from .errors import ExecutorShutdown
@@ -44,11 +48,9 @@ class ThreadPoolExecutor(ParslExecutor):
         max_workers (int) : the same (the 0.5.0 name)
         thread_name_prefix (string) : Thread name prefix
         execution_provider : ignored (threads need no provider)
-        config (dict) : a 0.5.0 site dict; ``execution.maxThreads`` and
-            ``execution.options.maxThreads`` / ``threadNamePrefix`` are read from it
+        config (dict) : a 0.5.0 site dict (``execution.maxThreads``, ``max_workers``, ``options.maxThreads``, ``threadNamePrefix``)
         label (string) : the site name apps refer to in ``sites=[...]``
-        storage_access (list of Staging) : staging providers for this executor's tasks, tried
-            in order (default: the ``parsl.staging`` plugin named by each file's URL scheme)
+        storage_access (list of Staging) : staging providers for this executor's tasks, tried in order (default: by URL scheme)
         working_dir (string) : where staged files land (default: the current directory)
     """
 
@@ -74,7 +76,7 @@ class ThreadPoolExecutor(ParslExecutor):
             execution = config.get("execution", {}) or {}
             refuse_container(execution.get("container"), "execution.container")
             options = execution.get("options", {}) or {}
-            max_workers = options.get("maxThreads", execution.get("maxThreads", max_workers))
+            max_workers = options.get("maxThreads", execution.get("maxThreads", execution.get("max_workers", max_workers)))
             thread_name_prefix = options.get("threadNamePrefix", thread_name_prefix)
             label = config.get("site", label)
         if kwargs:
@@ -140,21 +142,35 @@ class ThreadPoolExecutor(ParslExecutor):
     def _work(self) -> None:
         get = self._queue.get
         idle = self._idle
+        slot = _Slot(self, threading.current_thread())
+        set_abandon_hook(slot.abandon)
         while True:
             item = get()
             if item is _STOP:
                 return
             fut, func, args, kwargs = item
             item = None
+            slot.fut = fut
             if fut.set_running_or_notify_cancel():
                 try:
                     result = func(*args, **kwargs)
                 except BaseException as e:
-                    fut.set_exception(e)
+                    if not slot.retired:
+                        _settle(fut.set_exception, e)
                 else:
-                    fut.set_result(result)
-            fut = func = args = kwargs = None
+                    if not slot.retired:
+                        _settle(fut.set_result, result)
+            fut = func = args = kwargs = slot.fut = None
+            if slot.retired:
+                return  # a fresh worker has taken this one's place
             idle.release()
+
+    def _retire(self, thread: threading.Thread) -> None:
+        """``thread`` is stuck in an abandoned call: let a fresh worker take its place."""
+        with self._lock:
+            if thread in self._threads:
+                self._threads.remove(thread)
+        self._add_worker()
 
     def scale_out(self, workers: int = 1) -> list[str]:
         """Not implemented for threads: raises NotImplementedError."""
@@ -179,3 +195,34 @@ class ThreadPoolExecutor(ParslExecutor):
             for t in threads:
                 if t is not me:
                     t.join()
+
+
+def _settle(setter: Callable[[Any], None], value: Any) -> None:
+    try:
+        setter(value)
+    except InvalidStateError:
+        pass  # abandoned at its walltime just as it finished: the timeout stands
+
+
+class _Slot:
+    """The task a worker thread is running, for the walltime watchdog's abandon hook."""
+
+    __slots__ = ("fut", "pool", "retired", "thread")
+
+    def __init__(self, pool: ThreadPoolExecutor, thread: threading.Thread) -> None:
+        self.pool = pool
+        self.thread = thread
+        self.fut: LeanFuture | None = None
+        self.retired = False
+
+    def abandon(self) -> Callable[[BaseException], None] | None:
+        fut = self.fut
+        if fut is None or self.retired:
+            return None
+        self.retired = True  # the worker, once its call returns, leaves the future alone
+
+        def finish(exc: BaseException) -> None:
+            _settle(fut.set_exception, exc)
+            self.pool._retire(self.thread)
+
+        return finish

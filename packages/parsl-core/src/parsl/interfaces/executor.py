@@ -81,6 +81,11 @@ class ParslExecutor(ABC):
         """Release ``blocks`` blocks of workers; return their block ids."""
         raise NotImplementedError(f"{type(self).__name__} cannot scale in")
 
+    def status(self) -> list[Any]:
+        """The provider's state of each block this executor holds (0.5.0's
+        ``executor.status()``); empty for an executor without blocks."""
+        return []
+
     @property
     def outstanding(self) -> int:
         """Tasks submitted and not yet finished (used by block scaling)."""

@@ -44,7 +44,7 @@ def mpi_launcher(name: str = "mpiexec", *, oversubscribe: bool = False) -> Calla
     prologue = launch_environment(name, oversubscribe)
 
     def launch(command: str, tasks_per_node: int | str, nodes_per_block: int = 1) -> str:
-        return prologue + base(command, tasks_per_node, nodes_per_block)
+        return prologue + base(command, tasks_per_node, nodes_per_block=nodes_per_block)
 
     launch.__qualname__ = f"mpi_launcher({name!r})"
     return launch

@@ -30,6 +30,7 @@ from parsl.interfaces import JobState
 
 from ..cloud import CloudProvider
 from ..cloud_state import CloudState
+from .ec2_050 import EC2Methods050
 
 __all__ = ["AWSProvider", "EC2Provider"]
 
@@ -47,7 +48,7 @@ _GONE = ("InvalidInstanceID.NotFound", "InvalidGroup.NotFound", "InvalidSubnetID
          "InvalidInternetGatewayID.NotFound", "InvalidKeyPair.NotFound", "InvalidSpotInstanceRequestID.NotFound", "Gateway.NotAttached")
 
 
-class EC2Provider(CloudProvider):
+class EC2Provider(EC2Methods050, CloudProvider):
     """Blocks on Amazon EC2 instances (0.5.0: ``EC2Provider(config, channel=None)``).
 
     ``auth``: ``keyfile`` (a JSON file with ``AWSAccessKeyId`` and ``AWSSecretKey``) or
