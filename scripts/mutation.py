@@ -45,16 +45,16 @@ CORE_TESTS = "packages/parsl-core/tests"
 # target name -> (module, relative to packages/; the tests that cover it, relative to the root)
 TARGETS: dict[str, tuple[str, list[str]]] = {
     "dependencies": (f"{CORE}/dataflow/dependencies.py", [f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_seed_examples.py", f"{CORE_TESTS}/test_files.py"]),
-    "dependency_resolvers": (f"{CORE}/dataflow/dependency_resolvers.py", [f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_dependency_resolvers.py"]),
+    "dependency_resolvers": (f"{CORE}/dataflow/dependency_resolvers.py", [f"{CORE_TESTS}/test_dependency_resolvers.py", f"{CORE_TESTS}/test_python_apps.py"]),
     "states": (f"{CORE}/dataflow/states.py", [f"{CORE_TESTS}/test_states.py", f"{CORE_TESTS}/test_python_apps.py"]),
     "memo_keys": (f"{CORE}/dataflow/memoization.py", [f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_memo_seeds.py", f"{CORE_TESTS}/test_checkpoint_modes.py"]),
-    "checkpoint_store": (f"{CORE}/dataflow/checkpoint_store.py", [f"{CORE_TESTS}/test_checkpoint_damage.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_checkpoint_processes.py"]),
+    "checkpoint_store": (f"{CORE}/dataflow/checkpoint_store.py", [f"{CORE_TESTS}/test_checkpoint_damage.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_checkpoint_processes.py", f"{CORE_TESTS}/test_checkpoint_050.py"]),
     "bash": (f"{CORE}/app/bash.py", [f"{CORE_TESTS}/test_bash_apps.py", f"{CORE_TESTS}/test_seed_examples.py"]),
-    "walltime": (f"{CORE}/app/walltime.py", [f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_bash_apps.py"]),
+    "walltime": (f"{CORE}/app/walltime.py", [f"{CORE_TESTS}/test_walltime.py", f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_bash_apps.py"]),
     "kernel": (f"{CORE}/dataflow/dflow.py", [f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_lifecycle.py", f"{CORE_TESTS}/test_runtime.py"]),
     "scaling_decision": ("parsl-executors/src/parsl_executors/scaling/decision.py", ["packages/parsl-executors/tests/test_scaling_decision.py", "packages/parsl-executors/tests/test_strategy.py"]),
-    "config_dict": (f"{CORE}/config_dict.py", [f"{CORE_TESTS}/test_config.py", f"{CORE_TESTS}/test_seed_examples.py"]),
-    "config": (f"{CORE}/config.py", [f"{CORE_TESTS}/test_config.py"]),
+    "config_dict": (f"{CORE}/config_dict.py", [f"{CORE_TESTS}/test_config.py", f"{CORE_TESTS}/test_config_050_keys.py", f"{CORE_TESTS}/test_config_bounds.py", f"{CORE_TESTS}/test_seed_examples.py"]),
+    "config": (f"{CORE}/config.py", [f"{CORE_TESTS}/test_config.py", f"{CORE_TESTS}/test_config_bounds.py", f"{CORE_TESTS}/test_upstream_config.py"]),
 }
 
 # (target, line, change) -> why no test can tell the mutant from the original
