@@ -63,8 +63,9 @@ def test_ipp_engines_in_an_ec2_block(tmp_path: Any, monkeypatch: pytest.MonkeyPa
 
         # the user data carries the executor's engine launch command, through the launcher
         user_data = base64.b64decode(ec2.describe_instance_attribute(InstanceId=instance, Attribute="userData")["UserData"]["Value"]).decode()
-        assert shlex.quote(provider.launch_command(f"PARSL_IPP_BLOCK=0 {ex.launch_cmd}")) in user_data
-        assert "ipyparallel" in user_data and user_data.rstrip().endswith("shutdown -h now")
+        assert shlex.quote(provider.launch_command(f"export PARSL_IPP_BLOCK=0; {ex.launch_cmd}")) in user_data
+        # the engine's connection file travels in the block's environment, not on its command line
+        assert "export PARSL_IPP_ENGINE_JSON=" in user_data and user_data.rstrip().endswith("shutdown -h now")
 
         @App("python", dfk)
         def where() -> tuple[int, str | None]:

@@ -105,9 +105,15 @@ if ! running; then
 fi
 
 for tool in condor_submit condor_q condor_rm condor_status condor_history condor_hold condor_release; do
+  # condor_submit hands the submit directory to $RUNAS first: block scripts are private to the
+  # driver's user (0700, they carry keys), and in this pool the jobs run as $RUNAS, which stands
+  # for the driver's user (a real pool runs jobs as their submitter)
+  handover=""
+  [ "$tool" = condor_submit ] && handover="case \"\$PWD\" in $SHARE/*) chown -R $RUNAS:$RUNAS \"\$PWD\" ;; esac"
   cat > "$STATE/bin/$tool" <<WRAP
 #!/bin/sh
 # $tool from the HTCondor chroot, run as $RUNAS in the caller's directory (it must be under $SHARE)
+$handover
 exec chroot --userspec=$RUNAS:$RUNAS "$ROOT" /bin/sh -c 'cd "\$1" 2>/dev/null || cd /; shift; exec "\$@"' sh "\$PWD" $tool "\$@"
 WRAP
   chmod 0755 "$STATE/bin/$tool"
