@@ -80,8 +80,8 @@ def walltime_trap(work: str) -> float:
 
     dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(1)], run_dir=os.path.join(work, "runinfo")))
 
-    @parsl.bash_app(walltime=1)
-    def stubborn():
+    @parsl.bash_app
+    def stubborn(walltime=1):  # upstream's form: the app's own walltime default
         return "trap '' TERM; setsid sleep 30 & sleep 30"
 
     t0 = time.monotonic()
@@ -136,10 +136,12 @@ def flipped_byte_loss() -> int:
 def log_growth(work: str, n: int) -> int:
     import zmq
 
+    from libsubmit.providers.local.local import Local
     from parsl.interfaces import ExecutorContext
     from parsl_executors.ipp import IPyParallelExecutor
 
-    ex = IPyParallelExecutor(None, label="ipp")
+    # a controller of its own and no engines (with no provider at all it would attach to ipcluster)
+    ex = IPyParallelExecutor(Local(init_blocks=0, min_blocks=0, max_blocks=0), label="ipp")
     ex.start(ExecutorContext("bench", work))
     assert ex.controller is not None and ex.work_dir is not None
     log = os.path.join(ex.work_dir, "controller.log")
