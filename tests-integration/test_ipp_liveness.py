@@ -56,7 +56,7 @@ def test_capacity_lost_to_a_poison_task_is_replaced() -> None:
     dfk.cleanup()
     # the plugin's INFO/WARNING lines reach the run's parsl.log
     log = open(os.path.join(dfk.run_dir, "parsl.log")).read()
-    for line in ("parsl_executors.ipp: executor Local_IPP: block 1 submitted as job", "block 0) lost", "blocks held (0.50 usable)"):
+    for line in ("parsl_executors.scaling.blocks: executor Local_IPP: block 1 submitted as job", "block 0) lost", "blocks held (0.50 usable)"):
         assert line in log, line
 
 

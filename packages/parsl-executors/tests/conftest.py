@@ -11,7 +11,7 @@ import pytest
 from parsl.interfaces import BlockShape, ExecutorContext
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ipp_test_support import ProcessBlocks, wait_gone
+from ipp_test_support import ProcessBlocks, Recorder, wait_gone
 
 
 @pytest.fixture
@@ -21,14 +21,14 @@ def make_ipp(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
 
     made: list[tuple[IPyParallelExecutor, ProcessBlocks]] = []
 
-    def make(shape: BlockShape | None = None, **kwargs: object) -> IPyParallelExecutor:
+    def make(shape: BlockShape | None = None, monitor: Recorder | None = None, **kwargs: object) -> IPyParallelExecutor:
         run_dir = os.path.join(str(tmp_path), f"run{len(made)}")
         os.makedirs(run_dir)
         prov = ProcessBlocks(run_dir)
         kwargs.setdefault("engine_dir", str(tmp_path))
         ex = IPyParallelExecutor(prov, shape=shape or BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=0, max_blocks=1), **kwargs)  # type: ignore[arg-type]
         made.append((ex, prov))
-        ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
+        ex.start(ExecutorContext(run_id="test", run_dir=run_dir, monitor=monitor))
         return ex
 
     yield make

@@ -1,6 +1,6 @@
-"""Support for the executor's own tests: process accounting, and a minimal real
-ExecutionProvider whose blocks are bash process groups on this machine running the command
-``blocksize`` times in parallel.
+"""Support for the executor's own tests: process accounting, a monitor that records block
+events, and a minimal real ExecutionProvider whose blocks are bash process groups on this
+machine running the command ``blocksize`` times in parallel.
 
 It exists so that parsl-executors can be tested without libsubmit installed (plugins do not
 depend on each other); the end-to-end tests under tests-integration use libsubmit's Local
@@ -15,7 +15,7 @@ import subprocess
 import time
 from typing import Mapping, Sequence
 
-from parsl.interfaces import ExecutionProvider, JobState
+from parsl.interfaces import ExecutionProvider, JobState, Monitor
 
 
 class ProcessBlocks(ExecutionProvider):
@@ -100,3 +100,22 @@ def wait_gone(pids: list[int], timeout: float = 15.0) -> list[int]:
         time.sleep(0.1)
         left = [p for p in left if alive(p)]
     return left
+
+
+class Recorder(Monitor):
+    """A monitor that keeps the block events it is told, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str, str]] = []
+
+    def task_submitted(self, task_id: int, app_name: str, depends_on: Sequence[int]) -> None:
+        pass
+
+    def task_state(self, task_id: int, state: str, try_number: int, executor: str | None) -> None:
+        pass
+
+    def block_event(self, executor: str, block_id: str, event: str, detail: str = "") -> None:
+        self.events.append((executor, block_id, event, detail))
+
+    def of(self, block_id: str) -> list[str]:
+        return [e for _, b, e, _ in self.events if b == block_id]

@@ -11,7 +11,7 @@ from parsl.interfaces import ExecutorContext, site_from_dict
 
 
 def test_controller_from_the_0_5_0_block() -> None:
-    from parsl_executors.ipp_controller import Controller
+    from parsl_executors.ipp.controller import Controller
 
     c = Controller.from_dict({"publicIp": "10.0.0.5", "port": 55000, "reuse": True, "profile": "p", "ipythonDir": "/x"})
     assert (c.public_ip, c.port, c.reuse, c.profile, c.ipython_dir) == ("10.0.0.5", 55000, True, "p", "/x")
@@ -21,7 +21,7 @@ def test_controller_from_the_0_5_0_block() -> None:
 
 
 def test_reuse_without_a_running_controller_is_a_clear_error(tmp_path) -> None:
-    from parsl_executors.ipp_controller import Controller, ControllerError
+    from parsl_executors.ipp.controller import Controller, ControllerError
 
     c = Controller(reuse=True, profile="none", ipython_dir=str(tmp_path))
     with pytest.raises(ControllerError, match="no running controller"):
@@ -30,7 +30,7 @@ def test_reuse_without_a_running_controller_is_a_clear_error(tmp_path) -> None:
 
 def test_own_controller_binds_the_configured_address(tmp_path) -> None:
     pytest.importorskip("ipyparallel")
-    from parsl_executors.ipp_controller import Controller
+    from parsl_executors.ipp.controller import Controller
 
     c = Controller.from_dict({"publicIp": "127.0.0.1"})
     c.start(str(tmp_path))
@@ -71,6 +71,37 @@ def test_the_ipp_entry_point_and_lazy_paths() -> None:
     from parsl_executors import IPyParallelExecutor
 
     assert plugins.get("executor", "ipp") is IPyParallelExecutor is Lazy
+
+
+def test_the_ipp_package_keeps_the_earlier_and_0_5_0_paths() -> None:
+    from parsl.executors.ipp_controller import Controller as Lazy050
+    from parsl_executors import Controller as Top
+    from parsl_executors import EngineLost
+    from parsl_executors.ipp import ENGINE_JSON_VAR, IPyParallelExecutor
+    from parsl_executors.ipp import Controller as InPackage
+    from parsl_executors.ipp import EngineLost as LostInPackage
+    from parsl_executors.ipp.controller import Controller
+    from parsl_executors.ipp.executor import IPyParallelExecutor as InModule
+    from parsl_executors.ipp_controller import Controller as Earlier
+
+    assert IPyParallelExecutor is InModule
+    assert Controller is InPackage is Earlier is Lazy050 is Top
+    assert EngineLost is LostInPackage and ENGINE_JSON_VAR == "PARSL_IPP_ENGINE_JSON"
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        import parsl_executors.ipp as package
+
+        package.Nope  # noqa: B018
+
+
+def test_an_engine_importing_the_task_runner_loads_nothing_else() -> None:
+    """What an engine imports to run a task (``ipp.worker``) pulls in neither the executor
+    nor cloudpickle nor parsl: the package resolves its names lazily."""
+    import subprocess
+    import sys
+
+    code = "import sys, parsl_executors.ipp.worker; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('parsl', 'parsl_executors', 'cloudpickle', 'ipyparallel'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == ["parsl_executors", "parsl_executors.ipp", "parsl_executors.ipp.worker"]
 
 
 def test_not_started_and_no_provider_errors(tmp_path) -> None:
@@ -116,7 +147,7 @@ def test_container_launch_command(tmp_path) -> None:
         assert f"{tmp_path}:{tmp_path}" in argv and f"{tmp_path}/run:{tmp_path}/run" in argv
         assert "PARSL_IPP_BLOCK" in argv and "org.parsl.block=${PARSL_IPP_BLOCK:-}" in argv
         i = argv.index("parsl-worker:1")
-        assert argv[i + 1] == "-c" and "-m parsl_executors.ipp_engine" in argv[i + 2] and '{"registration": 1}' not in " ".join(argv)
+        assert argv[i + 1] == "-c" and "-m parsl_executors.ipp.engine" in argv[i + 2] and '{"registration": 1}' not in " ".join(argv)
         # the connection file passes from the block's environment into the container by name
         assert argv[argv.index("PARSL_IPP_ENGINE_JSON") - 1] == "-e"
 

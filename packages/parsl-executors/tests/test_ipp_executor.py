@@ -9,7 +9,8 @@ import time
 
 import cloudpickle
 import pytest
-from ipp_test_support import alive, wait_gone
+from ipp_test_support import Recorder, alive, wait_gone
+from swift_t_support import wait_for
 
 from parsl.app.bash import BashCall
 from parsl.app.errors import AppTimeout, BashExitFailure
@@ -81,7 +82,8 @@ def test_bash_timed_calls_and_files(make_ipp, tmp_path) -> None:
 
 
 def test_scale_out_and_in_through_the_provider(make_ipp) -> None:
-    ex = make_ipp(BlockShape(tasks_per_node=1, init_blocks=1, min_blocks=0, max_blocks=3), flow_control=False)
+    monitor = Recorder()
+    ex = make_ipp(BlockShape(tasks_per_node=1, init_blocks=1, min_blocks=0, max_blocks=3), monitor, flow_control=False)
     ex.wait_for_engines(1, timeout=60)
     new = ex.scale_out(2)
     assert len(new) == 2 and ex.held_blocks() == 3
@@ -98,6 +100,9 @@ def test_scale_out_and_in_through_the_provider(make_ipp) -> None:
     assert ex.held_blocks() == 1
     # the executor keeps serving on what is left
     assert ex.submit(add, 2, 2).result(timeout=60) == 4
+    # each block's life went to the monitor: up once its engine registered, then let go
+    assert monitor.of("0") == ["submitted", "running"]
+    assert monitor.of("1") == monitor.of("2") == ["submitted", "running", "released"]
 
 
 def test_shutdown_stops_everything_and_is_idempotent(make_ipp) -> None:
@@ -121,7 +126,8 @@ def test_shutdown_stops_everything_and_is_idempotent(make_ipp) -> None:
 def test_engine_loss_fails_only_its_task_with_a_clear_error(make_ipp) -> None:
     from parsl_executors.errors import EngineLost
 
-    ex = make_ipp(BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=0, max_blocks=1))
+    monitor = Recorder()
+    ex = make_ipp(BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=0, max_blocks=1), monitor)
     ex.wait_for_engines(2, timeout=60)
     pids = ex.engine_pids()
     futs = [ex.submit(nap, 0.02) for _ in range(200)]
@@ -140,10 +146,14 @@ def test_engine_loss_fails_only_its_task_with_a_clear_error(make_ipp) -> None:
     assert f"engine {victim_id} on host {e.host}" in str(e)
     # still serving on the survivor
     assert {ex.submit(nap, 0).result(timeout=60) for _ in range(5)} == {pids[max(pids)]}
+    # the block lost one engine of two: reported, and it counts as half a block
+    wait_for(lambda: "worker_lost" in monitor.of("0"), what="the engine loss reported")
+    assert monitor.of("0") == ["submitted", "running", "worker_lost"] and ex.usable_blocks(1) == 0.5
+    assert monitor.events[-1] == ("ipp", "0", "worker_lost", f"engine {victim_id} (pid {victim} on {e.host})")
 
 
 def test_reused_controller_is_left_running(make_ipp, tmp_path) -> None:
-    from parsl_executors.ipp_controller import Controller
+    from parsl_executors.ipp.controller import Controller
 
     ipython_dir = tmp_path / "ipython"
     ctl = Controller()
@@ -185,13 +195,15 @@ def test_tasks_fail_when_no_block_can_be_started(make_ipp, tmp_path) -> None:
     made) while no engine is connected: the waiting task fails with ScalingFailed."""
     from parsl.executors.errors import ScalingFailed
 
-    ex = make_ipp(BlockShape(tasks_per_node=1, init_blocks=0, min_blocks=0, max_blocks=2))
+    monitor = Recorder()
+    ex = make_ipp(BlockShape(tasks_per_node=1, init_blocks=0, min_blocks=0, max_blocks=2), monitor)
     ex.execution_provider.log_dir = str(tmp_path / "not-a-dir" / "x")
     (tmp_path / "not-a-dir").write_text("a file, so nothing can be created under it")
     fut = ex.submit(add, 1, 2)
     with pytest.raises(ScalingFailed, match="could not start block"):
         fut.result(timeout=30)
     assert ex.outstanding == 0
+    assert monitor.of("0") == ["failed"]
 
 
 def test_engine_files_live_under_the_run_dir(make_ipp, tmp_path) -> None:
@@ -204,7 +216,7 @@ def test_engine_files_live_under_the_run_dir(make_ipp, tmp_path) -> None:
 
 def test_binding_beyond_loopback_needs_an_explicit_opt_in() -> None:
     from parsl.errors import ConfigurationError
-    from parsl_executors.ipp_controller import Controller
+    from parsl_executors.ipp.controller import Controller
 
     for ip in ("0.0.0.0", "10.1.2.3", "node17.cluster"):
         with pytest.raises(ConfigurationError, match=r"controller\.publicIp: .*allowRemote: True"):
@@ -217,7 +229,7 @@ def test_binding_beyond_loopback_needs_an_explicit_opt_in() -> None:
 
 def test_encrypted_controller_runs_tasks(make_ipp) -> None:
     """CurveZMQ (what a controller bound beyond loopback uses), exercised on loopback."""
-    from parsl_executors.ipp_controller import Controller
+    from parsl_executors.ipp.controller import Controller
 
     ex = make_ipp(controller=Controller(encrypted=True))
     assert ex.submit(add, 2, 3).result(timeout=60) == 5

@@ -19,6 +19,7 @@ from parsl.interfaces import ExecutorContext, ParslExecutor
 from parsl.testing.executor_kit import ExecutorConformance
 
 sys.path.insert(0, os.path.dirname(__file__))
+from ipp_test_support import Recorder
 from swift_t_support import assert_all_gone, block_pids, require_mpi, wait_for
 
 pytestmark = pytest.mark.integration
@@ -44,11 +45,11 @@ def turbine(tmp_path: Path) -> Any:
 
     made: list[tuple[Any, list[int]]] = []
 
-    def make(**kwargs: Any) -> Any:
+    def make(monitor: Recorder | None = None, **kwargs: Any) -> Any:
         ex = TurbineExecutor(**kwargs)
         run_dir = tmp_path / f"run{len(made)}"
         run_dir.mkdir()
-        ex.start(ExecutorContext(run_id="t", run_dir=str(run_dir)))
+        ex.start(ExecutorContext(run_id="t", run_dir=str(run_dir), monitor=monitor))
         pids: list[int] = []
         made.append((ex, pids))
         return ex
@@ -178,7 +179,8 @@ def test_under_retries_the_lost_task_runs_again_and_everything_finishes(tmp_path
 def test_rank_zero_death_fails_the_blocks_tasks_clearly_and_a_new_block_serves(turbine: Any, tmp_path: Path) -> None:
     from parsl_executors.swift_t import RankZeroLost
 
-    ex = turbine()
+    monitor = Recorder()
+    ex = turbine(monitor)
     marks = tmp_path / "marks"
     marks.mkdir()
     futs = [ex.submit(_started, str(marks), i) for i in range(3)]
@@ -193,6 +195,8 @@ def test_rank_zero_death_fails_the_blocks_tasks_clearly_and_a_new_block_serves(t
     assert_all_gone(old)  # the dead block is cancelled: none of its ranks keeps running
     assert ex.submit(_started, str(marks), 7).result(timeout=90)[0] == 7
     assert "1" in {b for (b, _r) in ex.ranks()}
+    # the monitor saw block 0 run and end (it had run: not a failed start), block 1 come up
+    assert monitor.of("0") == ["submitted", "running", "ended"] and monitor.of("1") == ["submitted", "running"]
 
 
 def test_peers_without_the_key_are_refused(turbine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,9 +301,11 @@ def test_blocks_follow_the_strategy_and_idle_ranks_do_not_spin(turbine: Any) -> 
 def test_a_block_that_cannot_start_fails_waiting_tasks_clearly(turbine: Any) -> None:
     from parsl_executors.swift_t import BlockFailed
 
-    ex = turbine(rank_command="/bin/false")
+    monitor = Recorder()
+    ex = turbine(monitor, rank_command="/bin/false")
     err = ex.submit(pow, 2, 2).exception(timeout=90)
     assert isinstance(err, BlockFailed) and "before any rank connected" in str(err), err
+    assert monitor.of("0") == ["submitted", "failed"]
 
 
 def test_commands_of_running_bash_apps_end_with_the_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

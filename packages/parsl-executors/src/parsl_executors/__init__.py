@@ -6,8 +6,8 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "IPyParallelExecutor": "parsl_executors.ipp",
-    "Controller": "parsl_executors.ipp_controller",
+    "IPyParallelExecutor": "parsl_executors.ipp.executor",
+    "Controller": "parsl_executors.ipp.controller",
     "EngineLost": "parsl_executors.errors",
     "HighThroughputExecutor": "parsl_executors.htex.executor",
     "ManagerLost": "parsl_executors.htex.errors",

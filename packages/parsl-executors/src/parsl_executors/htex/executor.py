@@ -358,9 +358,7 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                     self._dead_blocks.clear()
                     self.block_failures.worker_connected()
                 for p in body:
-                    b = self._blocks.get(str(p.get("block")))
-                    if b is not None:
-                        b.connected = True
+                    self._blocks.connected(str(p.get("block")))
                 self._pools_event.notify_all()
         elif kind == "stats":
             waiter = self._stats
@@ -461,12 +459,11 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
                 job_id = provider.submit(self.pool_command(bid), size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
-                self.block_failures.refused(bid, f"{type(e).__name__}: {e}")
+                self._blocks.refused(bid, f"{type(e).__name__}: {e}", self.block_failures)
                 if not self._blocks and not self.pools:
                     self._fail_all(err)
                 raise err from e
             self._blocks.add(bid, job_id)
-            logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
             new.append(bid)
         return new
 
@@ -551,11 +548,6 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        blocks = self._blocks.take_all()
-        if blocks and self.provider is not None:
-            try:
-                self.provider.cancel([b.job_id for b in blocks])
-            except Exception:
-                logger.exception("executor %s: cancelling blocks failed", self.label)
+        self._blocks.cancel_all(self.provider)
         self._fail_all(ExecutorShutdown(f"executor {self.label!r} was shut down before the task finished"))
         self._fn_cache.clear()

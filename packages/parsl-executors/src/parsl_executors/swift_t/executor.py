@@ -32,19 +32,10 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFailed
-from parsl.interfaces import (
-    BlockShape,
-    ExecutionProvider,
-    ExecutorContext,
-    JobState,
-    Monitor,
-    ParslExecutor,
-    reject_unknown_keys,
-    report_block,
-)
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockScalable, BlockTable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
 from .errors import BlockFailed
 from .hub import Hub
 from .launch import mpi_launcher
@@ -67,13 +58,6 @@ SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
     "strategy_threshold": int,
     "flow_control": bool,
 }
-
-
-@dataclasses.dataclass
-class _Block:
-    block_id: str
-    job_id: str
-    state: JobState = JobState.PENDING
 
 
 class TurbineExecutor(ParslExecutor, BlockScalable):
@@ -165,7 +149,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         self._futures: dict[int, Future[Any]] = {}
         self._ids = itertools.count()
         self._block_ids = itertools.count()
-        self._blocks: dict[str, _Block] = {}
+        self._blocks = BlockTable(label)
         self._hub: Hub | None = None
         self._flow: FlowControl | FlowNoControl | None = None
         self.strategy: Strategy | None = None
@@ -202,6 +186,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
             raise RuntimeError(f"executor {self.label!r} was already started")
         self._started = True
         self.context = context
+        self._blocks.monitor = context.monitor
         if self.rank_command.endswith("-m parsl_executors.swift_t.rank"):
             plugins.require("mpi4py", feature="the swift_t (Turbine) executor", distribution="parsl-executors", extra="mpi")
         self.work_dir = os.path.abspath(os.path.join(context.run_dir, self.label))
@@ -220,7 +205,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 if os.path.exists(self.key_file):
                     os.unlink(self.key_file)
                 write_key_file(self.key_file, key)
-            self._hub = Hub(key, self.address, self.port, self.label, self._done, self._block_end)
+            self._hub = Hub(key, self.address, self.port, self.label, self._done, self._block_end, on_block_start=self._blocks.connected)
             self._hub.start()
             self.launch_cmd = (
                 f"{self.rank_command} --address {shlex.quote(self._hub.address)} --port {self._hub.port} "
@@ -333,36 +318,18 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
     @property
     def blocks(self) -> dict[str, str]:
         """Block id → provider job id, for blocks not known to have ended."""
-        with self._lock:
-            return {b.block_id: b.job_id for b in self._blocks.values()}
+        return self._blocks.jobs()
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""
         provider = self.execution_provider
         if provider is None:
             return 0
-        with self._lock:
-            blocks = list(self._blocks.values())
-        ended = []
-        if blocks:
-            states = provider.status([b.job_id for b in blocks])
-            with self._lock:
-                for b, st in zip(blocks, states, strict=True):
-                    b.state = st
-                    if st.terminal:
-                        self._blocks.pop(b.block_id, None)
-                        ended.append((b, st))
-        hub = self._hub
-        for b, st in ended:
-            logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
-            if hub is not None and b.block_id not in hub.blocks:
-                self._block_end(b.block_id, f"its job {b.job_id} ended ({st.value}) before any rank connected; the provider's script directory holds its output", False)
-        with self._lock:
-            return len(self._blocks)
-
-    @property
-    def _monitor(self) -> Monitor | None:
-        return self.context.monitor if self.context is not None else None
+        for b in self._blocks.refresh(provider):
+            if not b.connected:
+                reason = f"its job {b.job_id} ended ({b.state.value}) before any rank connected; the provider's script directory holds its output"
+                self._block_failed(b.block_id, reason)
+        return len(self._blocks)
 
     def scale_out(self, blocks: int = 1) -> list[str]:
         """Submit ``blocks`` blocks of ranks; return their block ids."""
@@ -379,13 +346,10 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 job_id = provider.submit(f"{self.launch_cmd} --block {bid}", size, job_name=f"parsl.{self.label}.block-{bid}")
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
-                report_block(self._monitor, self.label, bid, "failed", str(err))
+                self._blocks.refused(bid, str(err))
                 self._fail_waiting_if_stranded(err)
                 raise err from e
-            with self._lock:
-                self._blocks[bid] = _Block(bid, job_id)
-            logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
-            report_block(self._monitor, self.label, bid, "submitted", f"job {job_id}, {size} ranks")
+            self._blocks.add(bid, job_id, f"{size} ranks")
             new.append(bid)
         return new
 
@@ -394,10 +358,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         provider = self.execution_provider
         if provider is None:
             raise ScalingFailed(self.label, "no execution provider")
-        with self._lock:
-            victims = sorted(self._blocks.values(), key=lambda b: int(b.block_id), reverse=True)[:blocks]
-            for b in victims:
-                self._blocks.pop(b.block_id, None)
+        victims = self._blocks.take_newest(blocks)
         if not victims:
             return []
         hub = self._hub
@@ -410,28 +371,27 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 ev.wait(5.0)
         provider.cancel([b.job_id for b in victims])
         logger.info("executor %s: released blocks %s", self.label, ", ".join(b.block_id for b in victims))
-        for b in victims:
-            report_block(self._monitor, self.label, b.block_id, "released")
         return [b.block_id for b in victims]
 
     def _block_end(self, block: str, reason: str, connected: bool) -> None:
-        """A block stopped being able to run tasks (rank 0 gone, or it never started)."""
-        with self._lock:
-            b = self._blocks.pop(block, None)
+        """A block stopped being able to run tasks (rank 0 gone, or it never started); called
+        on the hub thread."""
+        b = self._blocks.ended(block, reason)
         provider = self.execution_provider
         if b is not None and provider is not None and not b.state.terminal:
             threading.Thread(target=_cancel_quietly, args=(provider, b.job_id), name=f"parsl-{self.label}-cancel", daemon=True).start()
-        report_block(self._monitor, self.label, block, "failed" if not connected else "ended", reason)
         if not connected:
-            logger.error("executor %s: block %s could not run tasks: %s", self.label, block, reason)
-            self._fail_waiting_if_stranded(BlockFailed(self.label, block, reason))
+            self._block_failed(block, reason)
+
+    def _block_failed(self, block: str, reason: str) -> None:
+        logger.error("executor %s: block %s could not run tasks: %s", self.label, block, reason)
+        self._fail_waiting_if_stranded(BlockFailed(self.label, block, reason))
 
     def _fail_waiting_if_stranded(self, err: BaseException) -> None:
         """With no block left to run them, waiting tasks fail instead of waiting forever."""
         hub = self._hub
-        with self._lock:
-            if self._blocks or hub is None:
-                return
+        if len(self._blocks) or hub is None:
+            return
         live = [link for link in hub.links() if link.rank0 is not None and not link.ended]
         if live:
             return
@@ -464,16 +424,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         hub, self._hub = self._hub, None
         if hub is not None:
             hub.stop()
-        with self._lock:
-            blocks = list(self._blocks.values())
-            self._blocks.clear()
-        if blocks and self.execution_provider is not None:
-            try:
-                self.execution_provider.cancel([b.job_id for b in blocks])
-            except Exception:
-                logger.exception("executor %s: cancelling blocks failed", self.label)
-            for b in blocks:
-                report_block(self._monitor, self.label, b.block_id, "released", "executor shut down")
+        self._blocks.cancel_all(self.execution_provider)
         with self._lock:
             waiting, self._futures = self._futures, {}
         for fut in waiting.values():

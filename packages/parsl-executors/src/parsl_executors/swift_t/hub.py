@@ -4,6 +4,7 @@ connect to, and the routing of tasks and results.
 ::
 
     submit() ─▶ pending deque ─wake─▶ ┌──────────── hub thread (selectors) ─────────────┐
+    on_block_start(b) ◀───────────────│ rank 0 of block b  ══▶ hello (the block is up)   │
                                       │ rank 0 of block b  ◀══ tasks, up to its window ══│
     on_done(task_id, kind, payload) ◀─│ rank 0 of block b  ══▶ results, window updates   │
                                       │ rank k of block b  ══▶ hello, then silence; its  │
@@ -72,11 +73,15 @@ Done = Callable[[Any, str, Any], None]
 
 
 class Hub:
-    def __init__(self, key: bytes, address: str, port: int, label: str, on_done: Done, on_block_end: Callable[[str, str, bool], None]) -> None:
+    def __init__(
+        self, key: bytes, address: str, port: int, label: str, on_done: Done, on_block_end: Callable[[str, str, bool], None],
+        on_block_start: Callable[[str], object] | None = None,
+    ) -> None:
         self._key = key
         self.label = label
         self._on_done = on_done
         self._on_block_end = on_block_end
+        self._on_block_start = on_block_start
         self.pending: deque[tuple[Any, dict[str, Any]]] = deque()
         self.blocks: dict[str, BlockLink] = {}
         self._commands: deque[Callable[[], None]] = deque()
@@ -288,6 +293,8 @@ class Hub:
                 self._on_block_end(conn.block, str(msg["fatal"]), False)
                 self._drop(conn)
                 return
+            if self._on_block_start is not None:
+                self._on_block_start(conn.block)
             if link.lost_early:
                 self._queue(conn, [{"lost_rank": r} for r in sorted(link.lost_early)])
                 link.lost_early.clear()

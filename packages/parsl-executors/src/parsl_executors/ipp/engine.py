@@ -2,7 +2,7 @@
 
 ::
 
-    python -m parsl_executors.ipp_engine --controller-timeout=T -- <ipengine arguments>
+    python -m parsl_executors.ipp.engine --controller-timeout=T -- <ipengine arguments>
         ├─ watchdog thread: every T/4 s, TCP connect to the controller's registration port
         │     (address and port from the --file= connection file)
         │     unreachable for T s ─▶ SIGKILL to the block's process group (or to this engine)
@@ -11,7 +11,7 @@
 ipyparallel's own heartbeat check runs on the engine's event loop, which a running task
 blocks; so a busy engine never noticed that its driver was SIGKILLed and ran on until its
 task ended. The watchdog is a thread of its own. The driver's death ends the controller
-(``ipp_guard``), and the controller's end ends every engine within ``T`` seconds.
+(:mod:`.guard`), and the controller's end ends every engine within ``T`` seconds.
 """
 from __future__ import annotations
 

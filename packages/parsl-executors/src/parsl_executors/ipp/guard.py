@@ -2,7 +2,7 @@
 
 ::
 
-    script ──Popen──▶ ipp_guard <parent pid> -- ipcontroller ...
+    script ──Popen──▶ guard <parent pid> -- ipcontroller ...
                           ├─ child: ipcontroller ── stdout/stderr ──▶ reader thread
                           │                            RateLimitedLog ──▶ our stdout (controller.log)
                           └─ every 0.25 s: parent alive?  no ─▶ SIGTERM, then SIGKILL, to the child
@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import IO
 
-from .log_limiter import RateLimitedLog
+from ..log_limiter import RateLimitedLog
 
 
 def _alive(pid: int) -> bool:
@@ -48,7 +48,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m parsl_executors.ipp_guard <parent pid> -- command ...", file=sys.stderr)
+        print("usage: python -m parsl_executors.ipp.guard <parent pid> -- command ...", file=sys.stderr)
         return 2
     parent = int(argv[0])
     child = subprocess.Popen(argv[2:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -2,54 +2,47 @@
 
 ::
 
-    submit(func, *a, **kw)
-        └─ cloudpickle (func, a, kw) ─▶ load-balanced view ─▶ ipcontroller ─▶ engine: ipp_worker.run_task
-    Future ◀── result / RemoteExceptionWrapper / EngineLost ◀─────────────┘
+    submit(func, *a, **kw) ─▶ Tasks ─ cloudpickle ─▶ load-balanced view ─▶ ipcontroller ─▶ engine: worker.run_task
+    Future ◀── result / RemoteExceptionWrapper / EngineLost ◀── Tasks ◀───────────────────────┘
 
-    start(context) ─▶ Controller (own, bound to 127.0.0.1 or publicIp; or a reused one)
-                   ─▶ initBlocks x provider.submit(engine launch command, taskBlocks)
-                   ─▶ FlowControl ──every interval / threshold submits──▶ Strategy.strategize
-                                                                 ├─▶ scale_out(n): provider.submit
-                                                                 └─▶ scale_in(n):  engines shut down, provider.cancel
-    shutdown() ─▶ flow control stopped, blocks cancelled, own controller stopped
+    start(context) ─▶ Controller (own, bound to 127.0.0.1 or publicIp; or a reused one) ─▶ client
+                   ─▶ initBlocks x provider.submit(engine launch command, taskBlocks) ─▶ BlockTable
+                   ─▶ FlowControl ──every interval / threshold submits──▶ Engines.probe (who registered, who is lost)
+                                                                    └─▶ Strategy.strategize
+                                                                          ├─▶ scale_out(n): provider.submit
+                                                                          └─▶ scale_in(n):  engines shut down, provider.cancel
+    shutdown() ─▶ flow control stopped, engines asked to stop, blocks cancelled, own controller stopped
 
+The parts: :mod:`.tasks` (futures and their tries), :mod:`.engines` (who each engine is),
+:mod:`.controller`, :mod:`.launch` (a block's engine command) and the shared
+:class:`~parsl_executors.scaling.BlockTable` (blocks, and their monitoring events).
 Providers are reached only through :class:`parsl.interfaces.ExecutionProvider`.
 """
 from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
-import shlex
-import sys
 import threading
 import time
 from concurrent.futures import Future
-from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
-import cloudpickle
-
 from parsl import plugins
-from parsl.app.errors import RemoteExceptionWrapper
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorShutdown, ScalingFailed
 from parsl.interfaces import BlockShape, ContainerEngine, ExecutionProvider, ExecutorContext, ParslExecutor, Staging, container_from_spec
 from parsl.interfaces.site import SiteSpec
 
-from .errors import EngineLost
-from .ipp_controller import ATTACH_TIMEOUT, Controller, ControllerError
-from .ipp_records import EngineInfo, _Block, engine_lost, site_options
-from .ipp_worker import identity, run_task
-from .scaling import BlockScalable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
-from .worker_containers import container_launch, remove_containers, remove_orphans
+from ..scaling import BlockScalable, BlockTable, FlowControl, FlowNoControl, HeldBlock, ScalingPolicy, Strategy, Timer
+from ..worker_containers import container_launch, remove_containers, remove_orphans
+from .controller import Controller
+from .engines import EngineInfo, Engines
+from .launch import BLOCK_VAR, DEFAULT_ENGINE_FILE, default_engine_command, engine_launch
+from .options import site_options
+from .tasks import Tasks
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_ENGINE_FILE = "~/.ipython/profile_default/security/ipcontroller-engine.json"
-#: the block environment variable that carries the engine connection file (key included)
-ENGINE_JSON_VAR = "PARSL_IPP_ENGINE_JSON"
 
 
 def _ipp() -> Any:
@@ -161,10 +154,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             raise ConfigurationError(f"must be a number of seconds from heartbeat_period ({heartbeat_period}) to 86400, got {heartbeat_threshold!r}", "heartbeat_threshold")
         self.heartbeat_period = float(heartbeat_period)
         self.heartbeat_threshold = float(heartbeat_threshold)
-        # in a container this interpreter's path means nothing: use the image's python3;
-        # the wrapper adds a watchdog that ends the engine when the controller is gone
-        python = "python3" if self.container else shlex.quote(sys.executable)
-        self.engine_command = engine_command or f"{python} -m parsl_executors.ipp_engine --controller-timeout={self.heartbeat_threshold:g} --"
+        self.engine_command = engine_command or default_engine_command(self.container is not None, self.heartbeat_threshold)
         # the provider's blocks decide the shape, unless it is given here explicitly
         self.shape = shape or (execution_provider.shape if execution_provider is not None else BlockShape())
         self._policy = ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime, max_block_failures=max_block_failures)
@@ -188,30 +178,23 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self.controller = None
 
         self._lock = threading.Lock()
-        self._outstanding = 0
-        self._pending: dict[int, Future[Any]] = {}
-        self._ars: dict[int, Any] = {}  # tid -> ipyparallel AsyncResult of the current attempt
-        self._ids = itertools.count()
         self._block_ids = itertools.count()
-        self._blocks: dict[str, _Block] = {}
-        self.engines: dict[int, EngineInfo] = {}
-        self._lost: dict[int, EngineInfo] = {}
-        self._released: set[str] = set()
+        self._blocks = BlockTable(label)
+        self._engines = Engines(self._registered, self._engine_lost)
+        self._tasks = Tasks(label, self._engines)
+        #: seconds scale-in waits for released engines to unregister before their jobs go
         self.release_grace = 5.0
         #: seconds shutdown waits for the engines to acknowledge before killing what is left
         self.stop_wait = 5.0
-        self._probing: set[int] = set()
-        self._elock = threading.Lock()  # guards engines, _lost, _probing (IO and strategy threads)
         self._client: Any = None
-        self._view: Any = None
         self._flow: FlowControl | FlowNoControl | None = None
         self.strategy: Strategy | None = None
         self.launch_cmd: str | None = None
         self._launch_env: dict[str, str] = {}
         self.work_dir: str | None = None
+        self.context: ExecutorContext | None = None
         self._started = False
         self._shutdown = False
-        self._error_types: tuple[type, ...] = ()
 
     # -- construction from a 0.5.0 site ------------------------------------------------------
 
@@ -247,36 +230,28 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             raise RuntimeError(f"executor {self.label!r} was already started")
         ipp = _ipp()
         self.context = context
+        self._blocks.monitor = context.monitor
         self._started = True
         self.work_dir = os.path.join(context.run_dir, self.label)
         os.makedirs(self.work_dir, exist_ok=True)
         if self.controller is None:
-            settings = context.settings.get("controller")
-            if self.execution_provider is None and not settings and self.reuse_controller:
-                # nothing to start engines with: attach to the user's `ipcluster start`, as 0.5.0 did
-                self.controller = Controller.running_cluster()
-            else:
-                self.controller = Controller.from_dict(settings)
-        self.controller.heartbeat_ms = int(self.heartbeat_period * 1000)
-        # an engine that dies just after answering a ping is missed at the next beat and
-        # unregistered when the misses exceed the allowance: (misses + 2) periods at worst
-        self.controller.heartbeat_misses = max(0, math.ceil(self.heartbeat_threshold / self.heartbeat_period) - 2)
+            self.controller = Controller.for_run(context.settings.get("controller"), self.execution_provider is not None, self.reuse_controller)
+        self.controller.heartbeat(self.heartbeat_period, self.heartbeat_threshold)
         if not self.reuse_controller:
             self.controller.reuse = False
-        self._error_types = (ipp.error.EngineError,)
         try:
             self.controller.start(self.work_dir)
             engine_file = self.controller.engine_file
             if self.controller.reuse and self.engine_json_file != DEFAULT_ENGINE_FILE:
                 engine_file = os.path.expanduser(self.engine_json_file)
-            self._client = self._connect(ipp)
+            self._client = self.controller.connect(ipp)
             # the controller's scheduler fails a dead engine's task only 5 s after the engine
             # is unregistered; the client's unregistration event lets us fail it at once
             # (ipyparallel 9 has no public hook for it)
             callbacks = getattr(self._client, "_registration_callbacks", None)
             if isinstance(callbacks, list):
-                callbacks.append(self._on_engine_event)
-            self._view = self._client.load_balanced_view()
+                callbacks.append(self._tasks.engine_event)
+            self._tasks.connect(self._client.load_balanced_view(), (ipp.error.EngineError,))
             if self.execution_provider is not None:
                 remove_orphans(self.container)  # left by earlier drivers that were killed
                 self.launch_cmd = self.compose_launch_cmd(engine_file, self.engine_dir, self.container_image)
@@ -292,60 +267,32 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self.shutdown(block=False)
             raise
 
-    def _connect(self, ipp: Any) -> Any:
-        controller = self.controller
-        assert controller is not None
-        if not controller.attach:
-            return ipp.Client(controller.client_file, timeout=30)
-        try:
-            return ipp.Client(controller.client_file, timeout=ATTACH_TIMEOUT)
-        except Exception as e:  # a connection file left behind by a cluster that is gone
-            raise ControllerError(controller.no_cluster_message(f"its controller did not answer within {ATTACH_TIMEOUT:.0f} s ({type(e).__name__}: {e})")) from e
-
     def compose_launch_cmd(self, filepath: str, engine_dir: str, container_image: str | None = None) -> str:
         """Reads the json contents from ``filepath`` and composes the one-line command that
         starts one engine in ``engine_dir`` (the launcher runs it ``taskBlocks`` times).
 
-        The connection file holds the controller's key, so it never goes on a command line
-        (process listings are world-readable): with a provider that :attr:`passes_env`, it
-        travels in the block's environment (``PARSL_IPP_ENGINE_JSON``, exported by the
-        block's private script; nodes need no shared file system) and each engine copies it
-        into a 0600 file under the run directory; otherwise the command names a 0600 copy
-        under the 0700 run directory, which the nodes must then share."""
+        The connection file holds the controller's key, so it never goes on a command line:
+        with a provider that :attr:`passes_env`, it travels in the block's environment
+        (``PARSL_IPP_ENGINE_JSON``) and each engine copies it into a 0600 file under the run
+        directory; otherwise the command names a 0600 copy under the 0700 run directory,
+        which the nodes must then share (see :mod:`.launch`)."""
         with open(os.path.expanduser(filepath)) as f:
             engine_json = f.read()
         engine_dir = os.path.abspath(os.path.expanduser(engine_dir))
         # the engines' copies of the connection file go under the run directory, not the user's
         files = os.path.join(self.work_dir, "engines") if self.work_dir else os.path.join(engine_dir, ".ipp_engines")
         provider = self.execution_provider
-        if provider is None or provider.passes_env:
-            self._launch_env = {ENGINE_JSON_VAR: engine_json}
-            fetch = (
-                f'f=$(mktemp {shlex.quote(files)}/engine-XXXXXXXX.json) && printf %s "${ENGINE_JSON_VAR}" > "$f" && '
-                f"unset {ENGINE_JSON_VAR} && "
-            )
-        else:
-            self._launch_env = {}
-            shared = os.path.join(os.path.dirname(files) if self.work_dir else files, "engine-connection.json")
-            os.makedirs(os.path.dirname(shared), mode=0o700, exist_ok=True)
-            fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as out:
-                os.fchmod(out.fileno(), 0o600)
-                out.write(engine_json)
-            fetch = f"f={shlex.quote(shared)} && "
-        script = (
-            f"mkdir -p -m 700 {shlex.quote(files)} && cd {shlex.quote(engine_dir)} && {fetch}"
-            f"exec {self.engine_command} --file=\"$f\" --log-level=WARN --IPEngine.enable_nanny={self.engine_nanny} "
-            f"--IPEngine.max_heartbeat_misses={self.controller_misses}"
+        shared = None if provider is None or provider.passes_env else os.path.join(os.path.dirname(files) if self.work_dir else files, "engine-connection.json")
+        inner, self._launch_env = engine_launch(
+            engine_json, engine_dir, files, self.engine_command, nanny=self.engine_nanny, controller_misses=self.controller_misses, shared_file=shared,
         )
-        inner = f"/bin/bash -c {shlex.quote(script)}"
         if container_image:
             # the engine command inside a container: the executor knows no engine's CLI
             engine = self.container if self.container is not None and self.container.image == container_image else container_from_spec({"type": "docker", "image": container_image})
             assert engine is not None
             run_id = self.context.run_id if self.context is not None else "none"
             run_dir = self.context.run_dir if self.context is not None else os.path.dirname(files)
-            inner = engine.wrap(container_launch(inner, engine_dir, run_dir, run_id, self.label, "PARSL_IPP_BLOCK", pass_env=tuple(self._launch_env)))
+            inner = engine.wrap(container_launch(inner, engine_dir, run_dir, run_id, self.label, BLOCK_VAR, pass_env=tuple(self._launch_env)))
         return inner
 
     # -- tasks -----------------------------------------------------------------------------
@@ -354,108 +301,22 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         """Send ``func(*args, **kwargs)`` to an engine; return its future."""
         if self._shutdown:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
-        if self._view is None:
+        if self._tasks.view is None:
             raise RuntimeError(f"executor {self.label!r} has not been started")
-        payload = cloudpickle.dumps((func, args, kwargs))
-        fut: Future[Any] = Future()
-        tid = next(self._ids)
-        with self._lock:
-            self._outstanding += 1
-            self._pending[tid] = fut
-        try:
-            self._send(tid, fut, payload, 0)
-        except BaseException:
-            self._settled(tid)
-            raise
+        fut = self._tasks.submit(func, args, kwargs)
         flow = self._flow
         if flow is not None:
             flow.notify()
         return fut
 
-    def _settled(self, tid: int) -> bool:
-        with self._lock:
-            self._ars.pop(tid, None)
-            if self._pending.pop(tid, None) is None:
-                return False
-            self._outstanding -= 1
-            return True
-
-    def _send(self, tid: int, fut: Future[Any], payload: bytes, resends: int) -> None:
-        view = self._view
-        if view is None:
-            raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
-        ar = view.apply_async(run_task, payload)
-        with self._lock:
-            if tid in self._pending:
-                self._ars[tid] = ar
-        ar.add_done_callback(partial(self._task_done, tid, fut, payload, resends))
-
-    def _task_done(self, tid: int, fut: Future[Any], payload: bytes, resends: int, ar: Any) -> None:
-        try:
-            exc = ar.exception()
-            if exc is None:
-                result = ar.result()
-        except BaseException as e:  # a result that cannot be read
-            exc = e
-        if exc is None:
-            if self._settled(tid):
-                if isinstance(result, RemoteExceptionWrapper):
-                    # the task's own exception, its remote traceback chained as __cause__
-                    fut.set_exception(result.get_exception())
-                else:
-                    fut.set_result(result)
-            return
-        err = self._translate(exc, ar)
-        # an engine this executor released itself (scale_in) is not the task's fault: send
-        # the task again, once, instead of failing it
-        if isinstance(err, EngineLost) and err.uuid in self._released and resends < 1 and not self._shutdown:
-            with self._lock:
-                still_pending = tid in self._pending
-            if still_pending:
-                try:
-                    self._send(tid, fut, payload, resends + 1)
-                    logger.info("executor %s: task %d resent: its engine %s was released by scale-in", self.label, tid, err.engine_id)
-                    return
-                except Exception:
-                    pass
-        if self._settled(tid):
-            fut.set_exception(err)
-
-    def _on_engine_event(self, event: Mapping[str, Any]) -> None:
-        """An engine unregistered (it died or was stopped): fail its running task now."""
-        if self._shutdown or event.get("event") != "unregister" or "id" not in event:
-            return  # engines stopped by shutdown: their tasks fail with ExecutorShutdown
-        eid = int(event["id"])
-        with self._lock:
-            victims = [(tid, self._pending.get(tid)) for tid, ar in self._ars.items() if (getattr(ar, "metadata", None) or {}).get("engine_id") == eid]
-        if not victims:
-            return
-        with self._elock:
-            info = self.engines.get(eid) or self._lost.get(eid)
-        if info is not None and info.uuid in self._released:
-            return  # released by scale-in: the task is resent when its reply comes
-        for tid, fut in victims:
-            if fut is not None and self._settled(tid):
-                lost = EngineLost(eid, info.host if info else None, info.pid if info else None, info.block if info else None, "the engine stopped answering heartbeats and was unregistered")
-                lost.uuid = info.uuid if info else event.get("uuid")
-                fut.set_exception(lost)
-
-    def _translate(self, exc: BaseException, ar: Any) -> BaseException:
-        if isinstance(exc, self._error_types) or getattr(exc, "ename", "") == "EngineError":
-            with self._elock:
-                known = [*self.engines.values(), *self._lost.values()]
-            return engine_lost(exc, getattr(ar, "metadata", None) or {}, known)
-        return exc
-
     @property
     def view(self) -> Any:
         """The ipyparallel load-balanced view tasks go through (``None`` when not running)."""
-        return self._view
+        return self._tasks.view
 
     def status(self) -> list[Any]:
         """The provider's state of each block (0.5.0's ``executor.status()``)."""
-        with self._lock:
-            job_ids = [b.job_id for b in self._blocks.values()]
+        job_ids = list(self._blocks.jobs().values())
         if not job_ids or self.execution_provider is None:
             return []
         return list(self.execution_provider.status(job_ids))
@@ -463,7 +324,7 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     @property
     def outstanding(self) -> int:
         """Tasks submitted and not yet finished."""
-        return self._outstanding
+        return self._tasks.outstanding
 
     # -- blocks ----------------------------------------------------------------------------
 
@@ -478,34 +339,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     @property
     def blocks(self) -> dict[str, str]:
         """Block id → provider job id, for blocks not known to have ended."""
-        with self._lock:
-            return {b.block_id: b.job_id for b in self._blocks.values()}
+        return self._blocks.jobs()
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""
         provider = self.execution_provider
         if provider is None:
             return 0
-        with self._lock:
-            blocks = list(self._blocks.values())
-        ended = []
-        if blocks:
-            states = provider.status([b.job_id for b in blocks])
-            with self._lock:
-                for b, st in zip(blocks, states, strict=True):
-                    b.state = st
-                    if st.terminal and self._blocks.pop(b.block_id, None) is not None:
-                        logger.info("executor %s: block %s (job %s) ended: %s", self.label, b.block_id, b.job_id, st.value)
-                        ended.append(b)
-        for b in ended:
-            with self._elock:
-                connected = any(e.block == b.block_id for e in (*self.engines.values(), *self._lost.values()))
-            tail = "" if connected else provider.stderr_tail(b.job_id)
-            err = self.block_failures.ended(b.block_id, b.job_id, b.state, connected, tail)
-            if err is not None:
-                self.fail_waiting(err)
-        with self._lock:
-            return len(self._blocks)
+        if self._blocks.refresh(provider, self.block_failures):
+            tripped = self.block_failures.tripped
+            if tripped is not None:
+                self.fail_waiting(tripped)
+        return len(self._blocks)
 
     def scale_out(self, blocks: int = 1) -> list[str]:
         """Submit ``blocks`` blocks of ``taskBlocks`` engines; return their block ids."""
@@ -517,24 +362,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         new: list[str] = []
         tasks = self.shape.tasks_per_node
         size = tasks if isinstance(tasks, int) else self._policy.tasks_per_block
+        env = {"env": self._launch_env} if provider.passes_env else {}
         for _ in range(blocks):
             bid = str(next(self._block_ids))
-            cmd = f"export PARSL_IPP_BLOCK={bid}; {self.launch_cmd}"
             try:
-                name = f"parsl.{self.label}.block-{bid}"
-                if provider.passes_env:
-                    job_id = provider.submit(cmd, size, job_name=name, env=self._launch_env)
-                else:
-                    job_id = provider.submit(cmd, size, job_name=name)
+                job_id = provider.submit(f"export {BLOCK_VAR}={bid}; {self.launch_cmd}", size, job_name=f"parsl.{self.label}.block-{bid}", **env)
             except Exception as e:
                 err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
                 err.__cause__ = e
-                self.block_failures.refused(bid, f"{type(e).__name__}: {e}")
+                self._blocks.refused(bid, f"{type(e).__name__}: {e}", self.block_failures)
                 self._fail_stranded(err)
                 raise err from e
-            with self._lock:
-                self._blocks[bid] = _Block(bid, job_id)
-            logger.info("executor %s: block %s submitted as job %s", self.label, bid, job_id)
+            self._blocks.add(bid, job_id, f"{size} engines")
             new.append(bid)
         return new
 
@@ -546,25 +385,13 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         """With no block held and no engine connected, waiting tasks can never run: fail them
         with the provider's error instead of leaving them queued forever."""
         client = self._client
-        with self._lock:
-            if self._blocks or client is None:
-                return
-            waiting = [(tid, fut, self._ars.get(tid)) for tid, fut in self._pending.items()]
-        if client.ids or not waiting:
+        if len(self._blocks) or client is None or client.ids:
             return
-        logger.error("executor %s: no block could be started and no engine is connected; failing %d waiting tasks: %s", self.label, len(waiting), err)
-        for tid, fut, ar in waiting:
-            if ar is not None:
-                try:
-                    ar.abort()
-                except Exception:
-                    pass
-            if self._settled(tid):
-                fut.set_exception(err)
+        self._tasks.fail_waiting(err)
 
     def scale_in(self, blocks: int = 1) -> list[str]:
-        """Release ``blocks`` blocks (newest first): their engines are asked to stop, then the
-        provider cancels the jobs. Returns their block ids."""
+        """Release ``blocks`` blocks (those that lost engines, then the newest): their engines
+        are asked to stop, then the provider cancels the jobs. Returns their block ids."""
         return self._release(blocks, ripe_only=False)
 
     def release_idle(self, blocks: int = 1) -> list[str]:
@@ -577,26 +404,16 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         provider = self.execution_provider
         if provider is None:
             raise ScalingFailed(self.label, "no execution provider")
-        now = time.monotonic()
-        with self._lock:
-            candidates = [
-                b for b in self._blocks.values()
-                if not ripe_only or (b.registered_at is not None and now - b.registered_at >= self._policy.max_idletime)
-            ]
-            # blocks that lost engines go first, then the newest
-            victims = sorted(candidates, key=lambda b: (b.lost, int(b.block_id)), reverse=True)[:blocks]
-            for b in victims:
-                self._blocks.pop(b.block_id, None)
+        now, idle = time.monotonic(), self._policy.max_idletime
+
+        def ripe(b: HeldBlock) -> bool:
+            return b.connected_at is not None and now - b.connected_at >= idle
+
+        victims = self._blocks.take_newest(blocks, ripe if ripe_only else None)
         if not victims:
             return []
-        ids = {b.block_id for b in victims}
-        with self._elock:
-            infos = [e for e in self.engines.values() if e.block in ids]
-            for info in infos:
-                if info.uuid:
-                    self._released.add(info.uuid)
-                self._lost[info.engine_id] = self.engines.pop(info.engine_id, info)
-        engines = [e.engine_id for e in infos]
+        ids = sorted(b.block_id for b in victims)
+        engines = self._engines.release(ids)
         client = self._client
         if engines and client is not None:
             try:
@@ -609,12 +426,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             except Exception as e:
                 logger.debug("asking engines %s to stop failed: %s", engines, e)
         provider.cancel([b.job_id for b in victims])
-        for bid in sorted(ids):
+        for bid in ids:
             remove_containers(self.container, self.context, self.label, bid)
-        logger.info("executor %s: released blocks %s", self.label, ", ".join(sorted(ids)))
+        logger.info("executor %s: released blocks %s", self.label, ", ".join(ids))
         return [b.block_id for b in victims]
 
-    # -- the strategy tick -----------------------------------------------------------------
+    def usable_blocks(self, held: int) -> float:
+        """Held blocks counted by their live engines: a block that lost engines counts as
+        the fraction still alive, so the strategy replaces the lost capacity."""
+        per = self._policy.tasks_per_block
+        return max(0.0, held - self._blocks.lost_workers(per) / per)
+
+    # -- the strategy tick and the engines -------------------------------------------------
 
     def _tick(self, kind: str | None = None) -> None:
         if self._shutdown:
@@ -629,89 +452,29 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
     def _probe_engines(self) -> None:
         """Learn host, pid and block of engines that registered since the last tick."""
         client = self._client
-        if client is None:
-            return
-        ids = set(client.ids)
-        with self._elock:
-            gone_infos = [self.engines.pop(gone) for gone in set(self.engines) - ids]
-            for info in gone_infos:
-                self._lost[info.engine_id] = info
-            new = ids - set(self.engines) - self._probing
-        for info in gone_infos:
-            if info.uuid in self._released:
-                continue
-            with self._lock:
-                block = self._blocks.get(info.block or "")
-                if block is not None:
-                    block.lost += 1
-            logger.warning("executor %s: engine %d (pid %s on %s, block %s) lost", self.label, info.engine_id, info.pid, info.host, info.block)
-            self._probing |= new
-        for eid in new:
-            try:
-                ar = client[eid].apply_async(identity)
-            except Exception:
-                with self._elock:
-                    self._probing.discard(eid)
-                continue
-            ar.add_done_callback(partial(self._probed, eid))
-
-    def _probed(self, eid: int, ar: Any) -> None:
-        try:
-            host, pid, block = ar.result()
-        except Exception:
-            with self._elock:
-                self._probing.discard(eid)
-            return
-        info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
-        with self._elock:
-            self._probing.discard(eid)
-            self.engines[eid] = info
-        if block:
-            self.block_failures.worker_connected()
-        self._registered(info)
+        if client is not None:
+            self._engines.probe(client)
 
     def _registered(self, info: EngineInfo) -> None:
-        with self._lock:
-            b = self._blocks.get(info.block or "")
-            if b is not None and b.registered_at is None:
-                b.registered_at = time.monotonic()
-                logger.info("executor %s: block %s has its first engine registered (engine %d, pid %s)", self.label, b.block_id, info.engine_id, info.pid)
+        if info.block is None:
+            return
+        self.block_failures.worker_connected()
+        if self._blocks.connected(info.block) is not None:
+            logger.info("executor %s: block %s has its first engine registered (engine %d, pid %s)", self.label, info.block, info.engine_id, info.pid)
 
-    def usable_blocks(self, held: int) -> float:
-        """Held blocks counted by their live engines: a block that lost engines counts as
-        the fraction still alive, so the strategy replaces the lost capacity."""
-        per = self._policy.tasks_per_block
-        with self._lock:
-            lost = sum(min(b.lost, per) for b in self._blocks.values())
-        return max(0.0, held - lost / per)
+    def _engine_lost(self, info: EngineInfo) -> None:
+        logger.warning("executor %s: engine %d (pid %s on %s, block %s) lost", self.label, info.engine_id, info.pid, info.host, info.block)
+        self._blocks.worker_lost(info.block, f"engine {info.engine_id} (pid {info.pid} on {info.host})")
 
-    def _engine_uuid(self, eid: int) -> str | None:
-        client = self._client
-        # the client's id -> uuid table (no public accessor in ipyparallel 9)
-        table = getattr(client, "_engines", None) or {}
-        uuid = table.get(eid)
-        return uuid.decode() if isinstance(uuid, bytes) else uuid
+    @property
+    def engines(self) -> dict[int, EngineInfo]:
+        """Engine id → host, pid and block of the engines registered now (as last probed)."""
+        return self._engines.live()
 
     def engine_pids(self) -> dict[int, int]:
-        """Engine id → pid of the engines seen so far (probes them first)."""
+        """Engine id → pid of the engines registered now (probes those not yet known)."""
         client = self._client
-        if client is None:
-            return {}
-        out: dict[int, int] = {}
-        for eid in client.ids:
-            info = self.engines.get(eid)
-            if info is None or info.pid is None:
-                try:
-                    host, pid, block = client[eid].apply_sync(identity)
-                except Exception:
-                    continue
-                info = EngineInfo(eid, host, pid, block or None, self._engine_uuid(eid))
-                with self._elock:
-                    self.engines[eid] = info
-                self._registered(info)
-            if info.pid is not None:
-                out[eid] = info.pid
-        return out
+        return self._engines.pids(client) if client is not None else {}
 
     def wait_for_engines(self, n: int, timeout: float = 60) -> None:
         """Block until ``n`` engines are registered (bounded by ``timeout`` seconds)."""
@@ -741,27 +504,18 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
         flow, self._flow = self._flow, None
         if flow is not None:
             flow.close()
+        self._tasks.close()
         client, self._client = self._client, None
-        self._view = None
         controller = self.controller
         own = controller is not None and controller.started_here
         if client is not None:
-            with self._elock:
-                mine = [e.engine_id for e in self.engines.values() if e.block is not None]
             # ipyparallel waits for the engines' replies without a bound when the hub is
             # included (a confused or flooded controller may never send them): ask from a
             # helper thread and wait a bounded time; the controller and blocks are killed below
-            asker = threading.Thread(target=self._ask_engines_to_stop, args=(client, own, mine), name=f"parsl-{self.label}-stop", daemon=True)
+            asker = threading.Thread(target=self._ask_engines_to_stop, args=(client, own, self._engines.in_blocks()), name=f"parsl-{self.label}-stop", daemon=True)
             asker.start()
             asker.join(self.stop_wait)
-        with self._lock:
-            blocks = list(self._blocks.values())
-            self._blocks.clear()
-        if blocks and self.execution_provider is not None:
-            try:
-                self.execution_provider.cancel([b.job_id for b in blocks])
-            except Exception:
-                logger.exception("executor %s: cancelling blocks failed", self.label)
+        self._blocks.cancel_all(self.execution_provider)
         remove_containers(self.container, self.context, self.label)
         if client is not None:
             try:
@@ -772,12 +526,5 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
                 pass
         if controller is not None:
             controller.close()
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._ars.clear()
-            self._outstanding = 0
-        for fut in pending.values():
-            if not fut.done():
-                fut.set_exception(ExecutorShutdown(f"executor {self.label!r} was shut down before the task finished"))
-        with self._elock:
-            self.engines.clear()
+        self._tasks.fail_all(ExecutorShutdown(f"executor {self.label!r} was shut down before the task finished"))
+        self._engines.clear()

@@ -1,0 +1,94 @@
+"""The shared block table: what it holds, the order blocks are released in, and the block
+event each change reports to the workflow's monitor (blocks are real bash process groups)."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from parsl.interfaces import JobState
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ipp_test_support import ProcessBlocks, Recorder, wait_gone
+
+from parsl_executors.scaling import BlockFailures, BlockTable
+
+
+@pytest.fixture
+def provider(tmp_path: os.PathLike[str]) -> Iterator[ProcessBlocks]:
+    prov = ProcessBlocks(str(tmp_path))
+    yield prov
+    prov.close()
+
+
+def test_each_change_of_a_block_is_one_event_to_the_monitor(provider: ProcessBlocks) -> None:
+    monitor = Recorder()
+    table = BlockTable("ex", monitor)
+    for bid in ("0", "1", "2"):
+        table.add(bid, provider.submit("sleep 60", 1), "1 engines")
+    assert len(table) == 3 and table.jobs() == {"0": "0", "1": "1", "2": "2"}
+    assert table.connected("0") is not None
+    assert table.connected("0") is None  # only the first worker makes the block running
+    assert table.connected("7") is None and table.connected(None) is None
+    table.worker_lost("1", "engine 4")
+    table.worker_lost("1")
+    table.worker_lost(None)
+    assert table.lost_workers(per_block=1) == 1 and table.lost_workers(per_block=8) == 2
+    assert monitor.events[:5] == [
+        ("ex", "0", "submitted", "job 0, 1 engines"), ("ex", "1", "submitted", "job 1, 1 engines"), ("ex", "2", "submitted", "job 2, 1 engines"),
+        ("ex", "0", "running", ""), ("ex", "1", "worker_lost", "engine 4"),
+    ]
+    # scale-in takes the blocks that lost workers first, then the newest; `where` filters
+    assert [b.block_id for b in table.take_newest(1, where=lambda b: b.connected)] == ["0"]
+    assert [b.block_id for b in table.take_newest(1)] == ["1"]
+    assert monitor.of("0")[-1] == monitor.of("1")[-1] == "released"
+    pids = [provider.procs[j].pid for j in table.jobs().values()]
+    assert [b.block_id for b in table.cancel_all(provider)] == ["2"]
+    assert len(table) == 0 and wait_gone(pids) == []
+    assert monitor.events[-1] == ("ex", "2", "released", "executor shut down")
+
+
+def test_blocks_that_ended_are_dropped_failed_unless_a_worker_had_connected(provider: ProcessBlocks) -> None:
+    monitor = Recorder()
+    table = BlockTable("ex", monitor)
+    failures = BlockFailures("ex", 3)
+    table.add("0", provider.submit("echo ran; exit 0", 1))
+    table.add("1", provider.submit("echo cannot start >&2; exit 3", 1))
+    table.add("2", provider.submit("sleep 60", 1))
+    table.connected("0")
+    for job in ("0", "1"):
+        provider.procs[job].wait(30)
+    ended = table.refresh(provider, failures)
+    assert sorted(b.block_id for b in ended) == ["0", "1"] and list(table.jobs()) == ["2"]
+    # (the process blocks' script ends with `wait`: both jobs complete as far as the provider knows)
+    assert {b.block_id: b.state for b in ended} == {"0": JobState.COMPLETED, "1": JobState.COMPLETED}
+    assert monitor.events[3:] == [("ex", "0", "running", ""), ("ex", "0", "ended", "COMPLETED"), ("ex", "1", "failed", "COMPLETED")]
+    # only the block that never had a worker counts as a failed start, with its stderr
+    assert failures.count == 1 and "cannot start" in next(b for b in ended if b.block_id == "1").stderr_tail
+    assert table.refresh(provider, failures) == []
+    # a worker lost after its block's end was seen is still reported, and counted nowhere
+    table.worker_lost("0", "engine 1")
+    assert monitor.events[-1] == ("ex", "0", "worker_lost", "engine 1") and table.lost_workers(1) == 0
+
+
+def test_a_block_the_provider_refused_is_failed_and_counted() -> None:
+    monitor = Recorder()
+    table = BlockTable("ex", monitor)
+    failures = BlockFailures("ex", 3)
+    table.refused("5", "RuntimeError: no queue", failures)
+    assert monitor.events == [("ex", "5", "failed", "RuntimeError: no queue")]
+    assert failures.count == 1 and len(table) == 0
+
+
+def test_no_monitor_no_events_and_a_broken_one_breaks_nothing(provider: ProcessBlocks) -> None:
+    class Broken(Recorder):
+        def block_event(self, executor: str, block_id: str, event: str, detail: str = "") -> None:
+            raise RuntimeError("observer down")
+
+    for monitor in (None, Broken()):
+        table = BlockTable("ex", monitor)
+        table.add("0", provider.submit("sleep 60", 1))
+        assert table.connected("0") is not None
+        assert [b.block_id for b in table.cancel_all(provider)] == ["0"]
