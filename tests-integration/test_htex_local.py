@@ -77,7 +77,19 @@ def test_dict_config_htex_site() -> None:
 # import this test module)
 _ns: dict = {"__name__": "__main__"}
 exec("def _square(x, pause=0.0):\n    import time\n    time.sleep(pause)\n    return x * x\n", _ns)
+exec(
+    "def _square_after_holding(x, marker):\n"
+    "    import os, time\n"
+    "    if not os.path.exists(marker):  # the first try: name the worker running it, stay busy\n"
+    "        with open(marker + '.tmp', 'w') as f:\n"
+    "            f.write(str(os.getpid()))\n"
+    "        os.rename(marker + '.tmp', marker)\n"
+    "        time.sleep(120)\n"
+    "    return x * x\n",
+    _ns,
+)
 _square = _ns["_square"]
+_square_after_holding = _ns["_square_after_holding"]
 
 
 def test_a_worker_killed_during_10000_tasks_loses_nothing(tmp_path) -> None:
@@ -88,10 +100,16 @@ def test_a_worker_killed_during_10000_tasks_loses_nothing(tmp_path) -> None:
     ex = HighThroughputExecutor(label="htex_kill", max_workers_per_node=4, provider=_local())
     with parsl.load(Config(executors=[ex], retries=1, run_dir=str(tmp_path / "runinfo"))):
         ex.wait_for_workers(4, timeout=60)
-        victim = ex.worker_pids()[1]
-        app = parsl.python_app(_square)
-        futs = [app(i, pause=0.001) for i in range(10_000)]
-        assert wait_until(lambda: sum(f.done() for f in futs[:2000]) > 500, 60)
+        app, holder = parsl.python_app(_square), parsl.python_app(_square_after_holding)
+        # task 5000 writes its worker's pid and stays busy: the worker killed is provably
+        # running a task while the other 9999 flow around it (its retry returns at once)
+        marker = str(tmp_path / "holder.pid")
+        futs = [app(i, pause=0.001) for i in range(5_000)]
+        futs.append(holder(5_000, marker))
+        futs += [app(i, pause=0.001) for i in range(5_001, 10_000)]
+        assert wait_until(lambda: os.path.exists(marker), 120)
+        victim = int(open(marker).read())
+        assert victim in ex.worker_pids()
         os.kill(victim, signal.SIGKILL)
         assert [f.result(timeout=300) for f in futs] == [i * i for i in range(10_000)]
         assert ex.tasks_lost >= 1  # the task running on the killed worker (tasks queued behind it were moved)

@@ -50,7 +50,7 @@ def make_htex(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
 
     made: list[tuple[HighThroughputExecutor, ProcessBlocks]] = []
 
-    def make(shape: BlockShape | None = None, start: bool = True, **kwargs: object) -> HighThroughputExecutor:
+    def make(shape: BlockShape | None = None, start: bool = True, monitor: Recorder | None = None, **kwargs: object) -> HighThroughputExecutor:
         run_dir = os.path.join(str(tmp_path), f"run{len(made)}")
         os.makedirs(run_dir)
         prov = ProcessBlocks(run_dir)
@@ -59,7 +59,7 @@ def make_htex(tmp_path: os.PathLike[str]) -> Iterator[Callable[..., object]]:
         ex = HighThroughputExecutor(provider=prov, shape=shape or BlockShape(init_blocks=1, min_blocks=0, max_blocks=1), **kwargs)  # type: ignore[arg-type]
         made.append((ex, prov))
         if start:
-            ex.start(ExecutorContext(run_id="test", run_dir=run_dir))
+            ex.start(ExecutorContext(run_id="test", run_dir=run_dir, monitor=monitor))
         return ex
 
     yield make

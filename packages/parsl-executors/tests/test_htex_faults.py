@@ -19,7 +19,7 @@ pytest.importorskip("zmq")
 sys.path.insert(0, os.path.dirname(__file__))
 import itertools
 
-from ipp_test_support import alive, wait_gone
+from ipp_test_support import Recorder, alive, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -189,7 +189,8 @@ def test_blocks_that_never_connect_fail_waiting_tasks(make_htex: Any) -> None:
     from parsl.executors.errors import ScalingFailed
     from parsl_executors.htex import BlocksNeverConnected
 
-    ex = make_htex(launch_cmd="echo no pool here {port} >&2; exit 3", strategy_interval=0.2)
+    monitor = Recorder()
+    ex = make_htex(launch_cmd="echo no pool here {port} >&2; exit 3", strategy_interval=0.2, monitor=monitor)
     err = ex.submit(pow, 2, 2).exception(timeout=30)
     assert isinstance(err, BlocksNeverConnected) and "ended" in str(err)
     assert isinstance(err, ScalingFailed) and "no pool here" in err.stderr_tail and "no pool here" in str(err)
@@ -201,6 +202,7 @@ def test_blocks_that_never_connect_fail_waiting_tasks(make_htex: Any) -> None:
     capped = [e for e in errors if "3 blocks in a row failed to start" in str(e)]
     assert capped and "no pool here" in capped[-1].stderr_tail
     assert len(ex.provider.procs) == 3
+    assert [monitor.of(b) for b in ("0", "1", "2")] == [["submitted", "failed"]] * 3
 
 
 def test_blocks_silent_past_the_connect_timeout_fail_waiting_tasks(make_htex: Any) -> None:
@@ -211,8 +213,10 @@ def test_blocks_silent_past_the_connect_timeout_fail_waiting_tasks(make_htex: An
     assert isinstance(err, BlocksNeverConnected) and "did not connect within 1 s" in str(err)
     # a block that did connect is never taken for a silent one, however old: with its pool
     # lost, a new task waits for the block that replaces it
-    ok = make_htex(strategy_interval=0.2, block_connect_timeout=0.5, heartbeat_period=0.3, heartbeat_threshold=0.9)
+    monitor = Recorder()
+    ok = make_htex(strategy_interval=0.2, block_connect_timeout=0.5, heartbeat_period=0.3, heartbeat_threshold=0.9, monitor=monitor)
     ok.wait_for_workers(2, timeout=30)
+    assert monitor.of("0") == ["submitted", "running"]
     (pool,) = ok.pools
     time.sleep(0.6)
     os.kill(pool["pid"], signal.SIGSTOP)
