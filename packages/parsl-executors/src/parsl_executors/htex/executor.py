@@ -173,7 +173,6 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
         self._ids = itertools.count()
         self._fn_ids = itertools.count()
         self._fn_cache: dict[int, tuple[Any, int, bytes]] = {}
-        self._block_ids = itertools.count()
         self._blocks = BlockTable(label)
         self._dead_blocks: list[HeldBlock] = []  # ended before any pool of theirs connected
         self._client: Any = None
@@ -452,20 +451,12 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
         tpn = provider.shape.tasks_per_node
         size = tpn if isinstance(tpn, int) else 1
-        new = []
-        for _ in range(blocks):
-            bid = str(next(self._block_ids))
-            try:
-                job_id = provider.submit(self.pool_command(bid), size, job_name=f"parsl.{self.label}.block-{bid}")
-            except Exception as e:
-                err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
-                self._blocks.refused(bid, f"{type(e).__name__}: {e}", self.block_failures)
-                if not self._blocks and not self.pools:
-                    self._fail_all(err)
-                raise err from e
-            self._blocks.add(bid, job_id)
-            new.append(bid)
-        return new
+        return self._blocks.submit(provider, blocks, self.pool_command, size, failures=self.block_failures, on_refused=self._refused)
+
+    def _refused(self, err: ScalingFailed) -> None:
+        """The provider refused a block: with no block and no pool, nothing can run the tasks."""
+        if not self._blocks and not self.pools:
+            self._fail_all(err)
 
     def scale_in(self, blocks: int = 1) -> list[str]:
         provider = self.provider

@@ -20,7 +20,6 @@ Providers are reached only through :class:`parsl.interfaces.ExecutionProvider`.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
@@ -178,7 +177,6 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             self.controller = None
 
         self._lock = threading.Lock()
-        self._block_ids = itertools.count()
         self._blocks = BlockTable(label)
         self._engines = Engines(self._registered, self._engine_lost)
         self._tasks = Tasks(label, self._engines)
@@ -359,23 +357,13 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
             raise ScalingFailed(self.label, "no execution provider (or the executor is not started)")
         if self._shutdown:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
-        new: list[str] = []
         tasks = self.shape.tasks_per_node
         size = tasks if isinstance(tasks, int) else self._policy.tasks_per_block
-        env = {"env": self._launch_env} if provider.passes_env else {}
-        for _ in range(blocks):
-            bid = str(next(self._block_ids))
-            try:
-                job_id = provider.submit(f"export {BLOCK_VAR}={bid}; {self.launch_cmd}", size, job_name=f"parsl.{self.label}.block-{bid}", **env)
-            except Exception as e:
-                err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
-                err.__cause__ = e
-                self._blocks.refused(bid, f"{type(e).__name__}: {e}", self.block_failures)
-                self._fail_stranded(err)
-                raise err from e
-            self._blocks.add(bid, job_id, f"{size} engines")
-            new.append(bid)
-        return new
+        launch = self.launch_cmd
+        return self._blocks.submit(
+            provider, blocks, lambda bid: f"export {BLOCK_VAR}={bid}; {launch}", size, env=self._launch_env if provider.passes_env else None,
+            detail=f"{size} engines", failures=self.block_failures, on_refused=self._fail_stranded,
+        )
 
     def fail_waiting(self, err: BaseException) -> None:
         """Block starts are capped: fail the tasks no engine can run (see ``_fail_stranded``)."""

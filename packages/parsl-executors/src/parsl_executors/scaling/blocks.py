@@ -3,7 +3,10 @@ whether a worker of theirs has connected.
 
 ::
 
-    scale_out ──add(block_id, job_id)─────────▶ BlockTable ──▶ monitor: submitted
+    scale_out ──submit(provider, n, command)──▶ provider.submit(command(block id)) x n
+                                                ├─ accepted ──▶ add(block_id, job_id) ──▶ monitor: submitted
+                                                └─ raised ────▶ refused(block_id, why) ──▶ monitor: failed,
+                                                                on_refused(ScalingFailed), raised
     IO thread ──connected(block_id)───────────▶ first worker in ──▶ monitor: running
               ──worker_lost(block_id)─────────▶ lost += 1      ──▶ monitor: worker_lost
               ──ended(block_id, why)──────────▶ dropped        ──▶ monitor: ended / failed
@@ -11,7 +14,6 @@ whether a worker of theirs has connected.
                                                 and returned ──▶ monitor: ended / failed (and to
                                                 BlockFailures, with the stderr tail of those that
                                                 ended before a worker connected)
-    scale_out ──refused(block_id, why)────────▶ the provider's submit raised ──▶ monitor: failed
     scale_in  ──take_newest(n, where)─────────▶ the n blocks that lost most workers, newest
                                                 first, removed (the caller cancels them) ──▶ released
     shutdown  ──cancel_all(provider)──────────▶ every block, removed and cancelled ──▶ monitor: released
@@ -23,12 +25,14 @@ had (the detail names the provider's state or the executor's reason).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
+from parsl.executors.errors import ScalingFailed
 from parsl.interfaces import ExecutionProvider, JobState, Monitor, report_block
 
 from .failures import BlockFailures
@@ -71,12 +75,41 @@ class BlockTable:
         self.monitor = monitor
         self._lock = threading.Lock()
         self._blocks: dict[str, HeldBlock] = {}
+        self._ids = itertools.count()
 
     def __len__(self) -> int:
         return len(self._blocks)
 
     def _report(self, block_id: str, event: str, detail: str = "") -> None:
         report_block(self.monitor, self.label, block_id, event, detail)
+
+    def submit(
+        self, provider: ExecutionProvider, n: int, command: Callable[[str], str], size: int, *, env: Mapping[str, str] | None = None,
+        detail: str = "", failures: BlockFailures | None = None, on_refused: Callable[[ScalingFailed], None] | None = None,
+    ) -> list[str]:
+        """Start ``n`` blocks of ``size`` workers (``blocksize``), block ``b`` running
+        ``command(b)`` (with ``env`` in its environment); return their block ids. When the
+        provider refuses one, it is reported to the monitor and ``failures``, ``on_refused``
+        gets the :class:`ScalingFailed` (its cause set), and that error is raised."""
+        new: list[str] = []
+        for _ in range(n):
+            bid = str(next(self._ids))
+            try:
+                if env is None:
+                    job_id = provider.submit(command(bid), size, job_name=f"parsl.{self.label}.block-{bid}")
+                else:
+                    job_id = provider.submit(command(bid), size, job_name=f"parsl.{self.label}.block-{bid}", env=env)
+            except Exception as e:
+                reason = f"{type(e).__name__}: {e}"
+                err = ScalingFailed(self.label, f"the provider could not start block {bid}: {reason}")
+                err.__cause__ = e
+                self.refused(bid, reason, failures)
+                if on_refused is not None:
+                    on_refused(err)
+                raise err from e
+            self.add(bid, job_id, detail)
+            new.append(bid)
+        return new
 
     def add(self, block_id: str, job_id: str, detail: str = "") -> HeldBlock:
         """A block the provider accepted as ``job_id`` (``detail``: more for the monitor)."""

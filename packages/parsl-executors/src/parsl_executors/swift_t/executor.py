@@ -148,7 +148,6 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         self._lock = threading.Lock()
         self._futures: dict[int, Future[Any]] = {}
         self._ids = itertools.count()
-        self._block_ids = itertools.count()
         self._blocks = BlockTable(label)
         self._hub: Hub | None = None
         self._flow: FlowControl | FlowNoControl | None = None
@@ -338,20 +337,9 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
             raise ScalingFailed(self.label, "no execution provider (or the executor is not started)")
         if self._shutdown:
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
-        new: list[str] = []
         size = self.ranks_per_block or 1
-        for _ in range(blocks):
-            bid = str(next(self._block_ids))
-            try:
-                job_id = provider.submit(f"{self.launch_cmd} --block {bid}", size, job_name=f"parsl.{self.label}.block-{bid}")
-            except Exception as e:
-                err = ScalingFailed(self.label, f"the provider could not start block {bid}: {type(e).__name__}: {e}")
-                self._blocks.refused(bid, str(err))
-                self._fail_waiting_if_stranded(err)
-                raise err from e
-            self._blocks.add(bid, job_id, f"{size} ranks")
-            new.append(bid)
-        return new
+        launch = self.launch_cmd
+        return self._blocks.submit(provider, blocks, lambda bid: f"{launch} --block {bid}", size, detail=f"{size} ranks", on_refused=self._fail_waiting_if_stranded)
 
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release ``blocks`` blocks, newest first; tasks they held go to the other blocks."""
