@@ -43,6 +43,8 @@ from ..config import Config
 from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, ParslExecutor
+from ..interfaces.task_feed import NO_EXIT
+from ..interfaces.task_feed import pack_run as _pack_run
 from ..interfaces.task_feed import pack_task as _pack_task
 from . import exit_signals as _signals
 from . import loader
@@ -556,8 +558,14 @@ class DataFlowKernel(DFK050Methods):
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None
-        if record.log is not None:
-            result = try_ended(record.log, record, fut, result, exc)
+        log = record.log
+        if log is not None:  # monitoring: where and when this try ran
+            started = getattr(fut, "parsl_started", None)
+            if started is not None and not record.bash:  # a python app on this process's threads
+                here = log.here
+                log.runs.append(_pack_run(record.id, record.fail_count, here[0], here[1], log.codes[fut.parsl_thread], started, fut.parsl_ended, NO_EXIT))  # type: ignore[attr-defined]
+            else:
+                result = try_ended(log, record, fut, result, exc)
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
