@@ -338,3 +338,33 @@ def test_block_events_of_the_htex_executor_are_stored():
 
     events = _block_events(HighThroughputExecutor(label="htex", max_workers_per_node=1, provider=Local(init_blocks=1, max_blocks=1)))
     assert events[0] == ("htex", "submitted") and ("htex", "released") in events
+
+
+def test_a_try_on_a_worker_process_is_recorded_where_it_ran():
+    """htex does not time its runs (its workers are other processes): the kernel sends each try
+    through MonitoredCall, and the store holds the worker's pid, not the driver's."""
+    pytest.importorskip("zmq", reason="parsl-executors[htex] is not installed")
+    from libsubmit.providers.local.local import Local
+    from parsl_executors.htex import HighThroughputExecutor
+
+    @python_app
+    def where():
+        import os
+
+        return os.getpid()
+
+    ex = HighThroughputExecutor(label="htex_where", max_workers_per_node=1, provider=Local(init_blocks=1, max_blocks=1))
+    assert not ex.times_runs
+    with parsl.load(parsl.Config(executors=[ex], monitoring=True)) as dfk:
+        fut = where()
+        worker_pid = fut.result(timeout=120)
+        run_dir = dfk.run_dir
+    assert worker_pid != os.getpid()
+    db = open_store(run_dir)
+    try:
+        rows = db.execute("SELECT try, pid, thread, started, ended, exit_code FROM try_run WHERE task_id = ?", (fut.tid,)).fetchall()
+        assert [tuple(r) for r in rows] == [(0, worker_pid, rows[0]["thread"], rows[0]["started"], rows[0]["ended"], None)]
+        assert rows[0]["started"] <= rows[0]["ended"]
+        assert db.execute("SELECT executor FROM task_final WHERE task_id = ?", (fut.tid,)).fetchone()[0] == "htex_where"
+    finally:
+        db.close()

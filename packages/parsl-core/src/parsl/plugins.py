@@ -45,7 +45,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("executor", "htex"): "parsl-executors[htex]",
     ("executor", "swift_t"): "parsl-executors[mpi]",
     ("executor", "turbine"): "parsl-executors[mpi]",
-    **{("provider", n): "libsubmit" for n in ("local", "slurm", "torque", "cobalt", "condor", "gridengine")},
+    **{("provider", n): "libsubmit" for n in ("local", "slurm", "torque", "cobalt", "condor", "gridengine", "gridEngine")},
     ("provider", "aws"): "libsubmit[aws]",
     ("provider", "azure"): "libsubmit[azure]",
     ("provider", "googlecloud"): "libsubmit[google]",
@@ -55,7 +55,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("channel", "ssh-il"): "libsubmit[ssh]",
     **{
         ("launcher", n): "libsubmit"
-        for n in ("single_node", "singleNode", "srun", "srun_mpi", "srunMpi", "aprun", "mpiexec", "mpirun", "jsrun", "gnu_parallel")
+        for n in ("single_node", "singleNode", "simple", "srun", "srun_mpi", "srunMpi", "aprun", "mpiexec", "mpirun", "jsrun", "gnu_parallel")
     },
     ("staging", "globus"): "parsl-data[globus]",
     **{("staging", n): "parsl-data" for n in ("http", "https", "ftp")},

@@ -4,10 +4,7 @@ task graph and a timeline, ``parsl status`` / ``top`` / ``report`` / ``web`` / `
 Turn it on with ``Config(monitoring=True)`` (or ``globals.monitoring: true`` in a 0.5.0 dict
 config); each run then writes ``<run dir>/monitoring.db``. Names resolve lazily.
 """
-from importlib import metadata as _metadata
 from typing import Any
-
-__version__ = _metadata.version("parsl-monitoring")
 
 _LAZY = {
     "SqliteMonitor": "parsl_monitoring.store",
@@ -22,6 +19,10 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # lazily too: the writer process imports this package, and fast
+        from importlib import metadata
+
+        return metadata.version("parsl-monitoring")
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,15 +2,16 @@
 
 ::
 
-    kernel threads ── task_* / block_event ──▶ deque.append(tuple)          (the hot path)
-                                                   │ drained every 0.2 s
-    drain thread   ◀───────────────────────────────┘
-         └─ pickle one batch ── pipe ──▶ writer process (parsl_monitoring.writer)
+    kernel threads ── rows ──▶ TaskFeed (deques)          executors ── block_event ──▶ deque
+                                   │ drained every 0.05 s                                  │
+    drain thread   ◀───────────────┴───────────────────────────────────────────────────────┘
+         └─ marshal one batch ── pipe ──▶ writer process (parsl_monitoring.writer)
                                            └─ one transaction: executemany per table ──▶ monitoring.db
 
-The hot path only appends tuples to deques (append and popleft are atomic, so nothing
-appended while the drain thread takes a batch is lost). SQLite runs in a child process, on
-the other core and outside the workflow's GIL. :meth:`close` sends the rest and waits for the
+The hot path only appends packed rows to the feed's deques (see
+:mod:`parsl.interfaces.task_feed`); the drain thread sends them as they are, a few ``bytes``
+objects per batch, and the writer unpacks them into their tables. SQLite runs in a child process, on the other core and
+outside the workflow's GIL. :meth:`close` sends the rest and waits for the
 writer to finish the store (indexes, ``ended``). A store that cannot be written logs one error
 and monitoring stops; it never fails the workflow. The writer runs in its own session (Ctrl-C
 meant for the script does not cut the store short) and exits when its pipe closes, so it
@@ -18,21 +19,21 @@ cannot outlive a killed driver.
 """
 from __future__ import annotations
 
-import itertools
 import logging
+import marshal
 import os
-import pickle
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from parsl.interfaces import Monitor, RunInfo
+from parsl.interfaces import Monitor
+from parsl.interfaces.task_feed import MESSAGE_LIMIT, TASK, Batch, count_states
 
 from .schema import DB_NAME, DDL, FINAL_STATES, SCHEMA_VERSION
 from .writer import HEADER
@@ -40,7 +41,6 @@ from .writer import HEADER
 logger = logging.getLogger("parsl.monitoring")
 
 _FINAL = frozenset(FINAL_STATES)
-_MESSAGE_LIMIT = 2000
 
 
 class SqliteMonitor(Monitor):
@@ -54,20 +54,18 @@ class SqliteMonitor(Monitor):
             sets). Independently, ``wait_for_current_tasks()`` shows one while it waits.
     """
 
-    def __init__(self, flush_interval: float = 0.2, progress: bool | None = None) -> None:
+    def __init__(self, flush_interval: float = 0.05, progress: bool | None = None) -> None:
         if not isinstance(flush_interval, (int, float)) or not 0 < flush_interval <= 60:
             raise ValueError(f"flush_interval must be a number of seconds in (0, 60], got {flush_interval!r}")
+        super().__init__()
         self.flush_interval = float(flush_interval)
         self._progress_wanted = progress if progress is not None else os.environ.get("PARSL_PROGRESS", "") not in ("", "0")
         self.path: Path | None = None
-        self._tasks: deque[tuple[int, str, float]] = deque()
-        self._deps: deque[tuple[int, int]] = deque()
-        self._transitions: deque[tuple[int, int, str, float, str | None]] = deque()
-        self._tries: deque[tuple[int, int, str, int, str, float, float, int | None]] = deque()
-        self._failures: deque[tuple[int, str, str]] = deque()
         self._blocks: deque[tuple[str, str, str, float, str]] = deque()
-        self._submitted = itertools.count()  # next() on a count is atomic: no lost updates
-        self._finished = itertools.count()
+        # counted by whoever drains the feed (under _send_lock): progress lags by one flush
+        self._submitted = 0
+        self._finished = 0
+        self._final_codes: set[int] = set()
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -126,13 +124,15 @@ class SqliteMonitor(Monitor):
             if self._closed:
                 return
             self._closed = True
-        if self._bar is not None:
-            self._bar()
         self._stop.set()
         if self._writer is not None:
             self._writer.join()
-        self._flush()
+        if self._bar is not None:
+            self._bar()  # its last picture asks progress(), which sends the rest
         proc, pipe = self._proc, self._pipe
+        with self._send_lock:
+            self._flush_locked()
+            self._pipe = None  # nothing is sent after the finish frame
         if proc is None or pipe is None:
             return
         if not self._broken:
@@ -155,34 +155,16 @@ class SqliteMonitor(Monitor):
             if err.exists() and err.stat().st_size == 0:
                 err.unlink()
 
-    # -- the hot path: append only ---------------------------------------------------------
-
-    def task_submitted(self, task_id: int, app_name: str, depends_on: Sequence[int]) -> None:
-        self._tasks.append((task_id, app_name, time.time()))
-        next(self._submitted)
-        if depends_on:
-            self._deps.extend([(task_id, p) for p in depends_on])
-
-    def task_state(self, task_id: int, state: str, try_number: int, executor: str | None) -> None:
-        self._transitions.append((task_id, try_number, state, time.time(), executor))
-        if state in _FINAL:
-            next(self._finished)
-
-    def task_ran(self, task_id: int, try_number: int, info: RunInfo) -> None:
-        self._tries.append((task_id, try_number, info.host, info.pid, info.thread, info.started, info.ended, info.exit_code))
-
-    def task_failed(self, task_id: int, error: BaseException) -> None:
-        try:
-            message = str(error)
-        except Exception:
-            message = f"<{type(error).__name__} whose str() failed>"
-        self._failures.append((task_id, type(error).__name__, message[:_MESSAGE_LIMIT]))
+    # -- what executors report ------------------------------------------------------------
 
     def block_event(self, executor: str, block_id: str, event: str, detail: str = "") -> None:
-        self._blocks.append((executor, str(block_id), event, time.time(), detail[:_MESSAGE_LIMIT]))
+        self._blocks.append((executor, str(block_id), event, time.time(), detail[:MESSAGE_LIMIT]))
 
     def progress(self) -> tuple[int, int]:
-        return (_peek(self._finished), _peek(self._submitted))
+        """``(finished, submitted)``: sends what the feed holds first, so that the counts are
+        those of this moment, not of the last flush."""
+        self._flush()
+        return (self._finished, self._submitted)
 
     def progress_display(self) -> Callable[[], None] | None:
         """A progress bar for ``wait_for_current_tasks()`` (None when nothing is attached to
@@ -200,29 +182,32 @@ class SqliteMonitor(Monitor):
             self._flush()
 
     def _flush(self) -> None:
-        batch = [
-            (table, rows)
-            for table, rows in (
-                ("task", _drain(self._tasks)),
-                ("dependency", _drain(self._deps)),
-                ("transition", _drain(self._transitions)),
-                ("try_run", _drain(self._tries)),
-                ("failure", _drain(self._failures)),
-                ("block", _drain(self._blocks)),
-            )
-            if rows
-        ]
-        pipe = self._pipe
-        if not batch or pipe is None or self._broken:
+        with self._send_lock:  # the drain thread, progress displays, close()
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        batch = self.feed.drain()
+        blocks = [self._blocks.popleft() for _ in range(len(self._blocks))]
+        if not (batch or blocks):
             return
-        with self._send_lock:
-            try:
-                payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-                pipe.write(HEADER.pack(len(payload)))
-                pipe.write(payload)
-                pipe.flush()
-            except (OSError, ValueError, pickle.PicklingError) as e:
-                self._fail(e)
+        self._submitted += len(batch.tasks) // TASK.size
+        self._finished += self._count_final(batch)
+        pipe = self._pipe
+        if pipe is None or self._broken:
+            return
+        try:
+            payload = marshal.dumps((tuple(batch), blocks))
+            pipe.write(HEADER.pack(len(payload)))
+            pipe.write(payload)
+            pipe.flush()
+        except (OSError, ValueError) as e:
+            self._fail(e)
+
+    def _count_final(self, batch: Batch) -> int:
+        """How many of ``batch``'s state changes end a task."""
+        codes = self._final_codes
+        codes.update(code for code, name in batch.state_names if name in _FINAL)
+        return count_states(batch.states, codes)
 
     def _fail(self, e: BaseException) -> None:
         if self._broken:
@@ -239,17 +224,6 @@ class SqliteMonitor(Monitor):
 
     def __repr__(self) -> str:
         return f"<SqliteMonitor {self.path}>"
-
-
-def _peek(counter: itertools.count[int]) -> int:
-    """The next value ``counter`` would give, without taking it."""
-    return int(repr(counter)[len("count("):-1])
-
-
-def _drain(q: deque[Any]) -> list[Any]:
-    """What ``q`` holds now, taken out of it (items appended meanwhile stay for the next time)."""
-    pop = q.popleft
-    return [pop() for _ in range(len(q))]
 
 
 def open_store(run_dir: str | os.PathLike[str]) -> sqlite3.Connection:

@@ -3,22 +3,23 @@ stdin and writes them to the SQLite store, on its own core, away from the workfl
 
 ::
 
-    driver: drain thread ── u32 length + pickle((table, rows), ...) ──▶ stdin ──▶ writer: executemany
-                         ── a zero-length frame: finish ─────────────▶          indexes, 'ended', exit 0
+    driver: drain thread ── u32 length + marshal((feed batch, block events)) ──▶ stdin ──▶ writer:
+                                                       unpack the rows, executemany per table                         ── a zero-length frame: finish ─────────────▶          'ended', exit 0
     stdin closes without the zero frame (the driver died) ──▶ writer: commit what it has, exit 1
 
 Only the driver that started it holds the other end of the pipe, so nothing else can feed it.
 """
 from __future__ import annotations
 
-import pickle
+import marshal
 import sqlite3
 import struct
 import sys
 import time
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from .schema import INDEXES
+from parsl.interfaces.task_feed import Batch
+from parsl.interfaces.task_feed import rows as feed_rows
 
 INSERTS = {
     "task": "INSERT OR REPLACE INTO task VALUES (?, ?, ?)",
@@ -41,10 +42,15 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return payload if len(payload) == size else None
 
 
-def write_batch(db: sqlite3.Connection, batch: list[tuple[str, list[tuple[object, ...]]]]) -> None:
+def write_batch(db: sqlite3.Connection, message: tuple[tuple[Any, ...], list[tuple[Any, ...]]], names: dict[int, Any], state_names: dict[int, str]) -> None:
+    """One transaction for one message: a :class:`~parsl.interfaces.task_feed.Batch` (as a
+    plain tuple) and block events; ``names`` and ``state_names`` carry the feed's codes from
+    batch to batch."""
+    batch, blocks = message
     db.execute("BEGIN")
-    for table, rows in batch:
+    for table, rows in feed_rows(Batch(*batch), names, state_names):
         db.executemany(INSERTS[table], rows)
+    db.executemany(INSERTS["block"], blocks)
     db.execute("COMMIT")
 
 
@@ -56,6 +62,8 @@ def main(argv: list[str]) -> int:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     stream = sys.stdin.buffer
+    names: dict[int, Any] = {}
+    state_names: dict[int, str] = {}
     while True:
         payload = read_frame(stream)
         if payload is None:  # the driver went away without finishing: keep what arrived
@@ -63,8 +71,7 @@ def main(argv: list[str]) -> int:
             return 1
         if payload == b"":
             break
-        write_batch(db, pickle.loads(payload))
-    db.executescript(INDEXES)
+        write_batch(db, marshal.loads(payload), names, state_names)
     db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (repr(time.time()),))
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

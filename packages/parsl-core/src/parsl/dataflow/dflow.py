@@ -42,7 +42,10 @@ from ..app.futures import DataFuture
 from ..config import Config
 from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
-from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, MonitoredRun, ParslExecutor, RunInfo
+from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, ParslExecutor
+from ..interfaces.task_feed import NO_EXIT
+from ..interfaces.task_feed import pack_run as _pack_run
+from ..interfaces.task_feed import pack_task as _pack_task
 from . import exit_signals as _signals
 from . import loader
 from .dependencies import describe, failed_parents
@@ -53,6 +56,7 @@ from .failures import charge_failure, memoize_failure
 from .futures import AppFuture
 from .kernel_setup import apply_dfk_keywords, default_memoizer, peek_count, resolve_config, start_monitor, start_run_log
 from .loader import DataFlowKernelLoader as DataFlowKernelLoader  # upstream's path
+from .monitor_hooks import record_edges, try_ended
 from .rundir import make_rundir
 from .shutdown import shutdown_executors
 from .states import Event, States
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("parsl.dataflow")
 
 _INTERNAL = "_parsl_internal"
+_time = time.time
 _WAIT_REPORT_SECONDS = 10.0
 
 
@@ -155,6 +160,7 @@ class DataFlowKernel(DFK050Methods):
         self._memo_enabled = cfg.app_cache
         try:
             self._monitor = start_monitor(cfg.monitoring, self.run_id, self.run_dir)
+            self._feed = self._monitor.feed if self._monitor is not None else None
         except BaseException:
             self.memoizer.close()
             self._stop_logging()
@@ -285,11 +291,10 @@ class DataFlowKernel(DFK050Methods):
         if outputs:
             fu._outputs = [DataFuture(fu, o, tid=tid) for o in outputs]
         cache = app.cache and self._memo_enabled
-        mon = self._monitor
         func = app.executable if "walltime" not in kwargs else app.executable_for(kwargs)
         record = TaskRecord(
             tid,
-            func if mon is None else MonitoredCall(func, kind == "bash"),
+            func,
             app.func_name,
             app.fn_hash if cache else "",
             args,
@@ -304,6 +309,7 @@ class DataFlowKernel(DFK050Methods):
         )
         fu.task_record = record
         if kind == "bash":
+            record.bash = True
             defaults = app.std_defaults()
             if defaults or "stdout" in kwargs or "stderr" in kwargs:
                 resolve_auto_streams(record, defaults, self._std_autopath)
@@ -317,9 +323,12 @@ class DataFlowKernel(DFK050Methods):
             self.check_sites(record.sites)
             record.func, record.kwargs, fu._outputs = self.data_manager.stage_task(record.sites[0], record.func, kwargs, found, fu, tid)
         self._tasks[tid] = record
-        if mon is not None:
-            record.mon = mon
-            mon.task_submitted(tid, app.func_name, [t for t in (getattr(f, "tid", None) for f in found) if isinstance(t, int)] if found else ())
+        feed = self._feed
+        if feed is not None:  # monitoring: the task's row, and its state changes from now on
+            record.log = feed
+            feed.tasks.append(_pack_task(tid, feed.codes[app.func_name], _time()))
+            if found:
+                record_edges(feed, tid, found)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("task %d %s submitted with %d dependencies", tid, app.func_name, len(found))
         if found:
@@ -515,7 +524,10 @@ class DataFlowKernel(DFK050Methods):
         ex = self._internal_executor() if record.join or record.internal else self._pick_executor(record.sites)
         record.executor = ex
         try:
-            fut = ex.submit(record.func, *record.args, **record.kwargs)
+            func = record.func
+            if record.log is not None and not ex.times_runs:
+                func = MonitoredCall(func, record.bash)  # noted where and when it ran, on the worker
+            fut = ex.submit(func, *record.args, **record.kwargs)
         except Exception as e:
             logger.error("task %d could not be submitted to executor %s: %s", record.id, ex.label, e)
             record.on(Event.fail)
@@ -546,8 +558,14 @@ class DataFlowKernel(DFK050Methods):
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None
-        if record.mon is not None:
-            result = self._ran(record, result, exc)
+        log = record.log
+        if log is not None:  # monitoring: where and when this try ran
+            started = getattr(fut, "parsl_started", None)
+            if started is not None and not record.bash:  # a python app on this process's threads
+                here = log.here
+                log.runs.append(_pack_run(record.id, record.fail_count, here[0], here[1], log.codes[fut.parsl_thread], started, fut.parsl_ended, NO_EXIT))  # type: ignore[attr-defined]
+            else:
+                result = try_ended(log, record, fut, result, exc)
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1
@@ -573,18 +591,6 @@ class DataFlowKernel(DFK050Methods):
             except Exception:
                 logger.exception("could not memoize the result of task %d", record.id)
         self._finish(record, result=result)
-
-    def _ran(self, record: TaskRecord, result: Any, exc: BaseException | None) -> Any:
-        """Report where and when this try ran (monitoring on); return the bare result."""
-        mon = record.mon
-        assert mon is not None
-        if type(result) is MonitoredRun:
-            mon.task_ran(record.id, record.fail_count, result[1])
-            return result[0]
-        info = getattr(exc, "parsl_run_info", None) if exc is not None else None
-        if isinstance(info, RunInfo):
-            mon.task_ran(record.id, record.fail_count, info)
-        return result
 
     def _join(self, record: TaskRecord, inner: Any) -> None:
         if isinstance(inner, concurrent.futures.Future):
@@ -654,8 +660,8 @@ class DataFlowKernel(DFK050Methods):
             return
         fu.set_exception(exc)
         next(self._failed)
-        if record.mon is not None:
-            record.mon.task_failed(record.id, exc)
+        if record.log is not None:
+            record.log.failed(record.id, exc)
         if not self.lazy_fail and record.state is States.failed and self._aborted is None:
             self._abort(record, exc)
 

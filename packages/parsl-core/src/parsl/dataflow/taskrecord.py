@@ -6,10 +6,14 @@ and may read it as upstream's dict: ``record['id']``, ``record['func_name']``,
 """
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..interfaces.task_feed import pack_state as _pack_state
 from .states import Event, States, next_state
+
+_time = time.time
 
 #: upstream task-record keys readable with ``record[key]``, and the attribute each reads
 DICT_KEYS = {
@@ -34,7 +38,7 @@ DICT_KEYS = {
 }
 
 if TYPE_CHECKING:
-    from ..interfaces import Monitor, ParslExecutor
+    from ..interfaces import ParslExecutor, TaskFeed
     from .futures import AppFuture
 
 
@@ -44,6 +48,7 @@ class TaskRecord:
     __slots__ = (
         "app_fu",
         "args",
+        "bash",
         "cache",
         "depends",
         "dfk",
@@ -59,8 +64,8 @@ class TaskRecord:
         "internal",
         "join",
         "kwargs",
+        "log",
         "memo_key",
-        "mon",
         "pending",
         "sites",
         "state",
@@ -103,16 +108,18 @@ class TaskRecord:
         self.dfk = dfk
         self.executor: ParslExecutor | None = None
         self.exec_fu: Future[Any] | None = None
-        self.mon: Monitor | None = None  # the workflow's monitor, when monitoring is on
+        self.bash = False  # a bash app (its success means exit code 0)
+        self.log: TaskFeed | None = None  # the monitor's feed, when monitoring is on
 
     def on(self, event: Event) -> States:
         """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
         self.state = new = next_state(self.state, event)
-        mon = self.mon
-        if mon is not None:
+        log = self.log
+        if log is not None:
             ex = self.executor
             # _value_, not .value: Enum.value is a property, and this runs per transition
-            mon.task_state(self.id, new._value_, self.fail_count, ex.label if ex is not None else None)
+            # feed.state(...) unrolled: this runs per transition
+            log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[ex.label if ex is not None else None]))
         return new
 
     @property

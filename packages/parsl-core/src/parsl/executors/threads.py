@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
 from concurrent.futures import InvalidStateError
 from typing import Any, Callable, Sequence
 
@@ -25,6 +26,7 @@ from ..interfaces import ExecutorContext, ParslExecutor, Staging
 from .errors import ExecutorShutdown
 
 _STOP = None
+_time = time.time
 _pool_ids = itertools.count()
 
 
@@ -102,6 +104,9 @@ class ThreadPoolExecutor(ParslExecutor):
         """The number of threads (upstream's name for ``max_workers``)."""
         return self.max_workers
 
+    #: monitored, each future carries ``parsl_started``, ``parsl_ended`` and ``parsl_thread``
+    times_runs = True
+
     def __repr__(self) -> str:
         return f"ThreadPoolExecutor(label={self.label!r}, max_workers={self.max_workers})"
 
@@ -142,8 +147,12 @@ class ThreadPoolExecutor(ParslExecutor):
     def _work(self) -> None:
         get = self._queue.get
         idle = self._idle
-        slot = _Slot(self, threading.current_thread())
+        me = threading.current_thread()
+        slot = _Slot(self, me)
         set_abandon_hook(slot.abandon)
+        # monitored: note when and where each task ran, on its future (see ``times_runs``)
+        timed = self.context is not None and self.context.monitor is not None
+        name = me.name
         while True:
             item = get()
             if item is _STOP:
@@ -152,13 +161,18 @@ class ThreadPoolExecutor(ParslExecutor):
             item = None
             slot.fut = fut
             if fut.set_running_or_notify_cancel():
+                started = _time() if timed else 0.0
                 try:
                     result = func(*args, **kwargs)
                 except BaseException as e:
                     if not slot.retired:
+                        if timed:
+                            fut.parsl_started, fut.parsl_ended, fut.parsl_thread = started, _time(), name
                         _settle(fut.set_exception, e)
                 else:
                     if not slot.retired:
+                        if timed:
+                            fut.parsl_started, fut.parsl_ended, fut.parsl_thread = started, _time(), name
                         _settle(fut.set_result, result)
             fut = func = args = kwargs = slot.fut = None
             if slot.retired:

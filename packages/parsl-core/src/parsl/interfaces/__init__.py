@@ -13,6 +13,7 @@ from .monitoring import Monitor, MonitoredCall, MonitoredRun, RunInfo, report_bl
 from .provider import BlockShape, ExecutionProvider, JobState, parse_walltime
 from .site import BlockSpec, SiteSpec, reject_unknown_keys, site_from_dict
 from .staging import Staging
+from .task_feed import TaskFeed
 
 __all__ = [
     "BlockShape",
@@ -33,6 +34,7 @@ __all__ = [
     "RunInfo",
     "SiteSpec",
     "Staging",
+    "TaskFeed",
     "WorkerLaunch",
     "container_from_spec",
     "parse_walltime",

@@ -59,6 +59,12 @@ class ParslExecutor(ABC):
     #: ``True`` when the workers do not share the submitting process's filesystem: staging
     #: providers then move files inside each task, on the worker (an executor opts in)
     stage_on_workers: bool = False
+    #: ``True`` when the executor runs tasks on threads of the submitting process and, while the
+    #: workflow is monitored (``context.monitor`` set), notes on each future it returns, before
+    #: completing it, the attributes ``parsl_started``, ``parsl_ended`` (``time.time()``) and
+    #: ``parsl_thread`` (the thread's name); the kernel then sends its tasks bare instead of
+    #: through :class:`~parsl.interfaces.MonitoredCall`
+    times_runs: ClassVar[bool] = False
 
     def start(self, context: ExecutorContext) -> None:
         """Start the executor. Called once by the kernel before the first submit."""

@@ -2,20 +2,25 @@
 
 ::
 
-    kernel ── task_submitted(id, app, deps) ─────────▶ Monitor   (hot path: record only,
-           ── task_state(id, state, try, executor) ──▶            never block, never raise)
-           ── task_ran(id, try, RunInfo) ────────────▶            (where and when it ran)
-           ── task_failed(id, exception) ────────────▶            (why it ended badly)
-    executor ─ block_event(executor, block, event) ──▶            (blocks and workers)
-    kernel ── close() ───────────────────────────────▶            (flush; idempotent)
+    kernel threads ── task / state / run / failed ──▶ TaskFeed    (hot path: one packed row
+                                                          │         appended per event)
+    Monitor (its own thread) ◀── drain() every so often ──┘ ──▶ batches ──▶ its store
+    executor ── block_event(executor, block, event) ──▶ Monitor          (rare: a method call)
+    kernel ── close() ──────────────────────────────▶ Monitor          (drain the rest; idempotent)
 
 Off by default, and then free: the kernel holds ``None`` and tests it once per transition.
 ``Config(monitoring=True)`` loads the ``parsl.monitoring`` plugin named ``sqlite`` (from the
 ``parsl-monitoring`` distribution); a :class:`Monitor` instance is used as given.
 
-When a monitor is on, the kernel runs each task through :class:`MonitoredCall`, which notes the
-host, pid and start and end times on the worker and brings them back with the result (or on
-the exception, as its ``parsl_run_info`` attribute), whatever executor ran it.
+Why a feed rather than a monitor method per event: a workflow of no-op tasks makes about
+25 µs of kernel work per task on one core, and monitoring may cost at most a tenth of it. The
+feed (:mod:`parsl.interfaces.task_feed`) packs each event into a few bytes that the garbage
+collector never looks at; the monitor's thread unpacks them in batches, off the hot path.
+
+Where and when a try ran is noted on the worker: executors that run tasks in the script's own
+process note it themselves (``times_runs``, see :class:`~parsl.interfaces.ParslExecutor`); for
+the others the kernel sends each try through :class:`MonitoredCall`, which brings the host,
+pid and times back with the result (or on the exception, as its ``parsl_run_info`` attribute).
 """
 from __future__ import annotations
 
@@ -24,8 +29,10 @@ import socket
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple
+
+from .task_feed import TaskFeed
 
 
 class RunInfo(NamedTuple):
@@ -41,25 +48,18 @@ class RunInfo(NamedTuple):
 
 
 class Monitor(ABC):
-    """An observer of one workflow run. Every method is called from the kernel's hot path
-    or an executor's threads: implementations record and return; they never block or raise."""
+    """An observer of one workflow run.
 
+    The kernel writes its tasks' events into :attr:`feed` (a :class:`TaskFeed`) and the monitor
+    drains it on its own schedule; executors call :meth:`block_event`. Nothing here may block
+    the kernel or raise into it."""
+
+    def __init__(self) -> None:
+        self.feed = TaskFeed()
+
+    @abstractmethod
     def start(self, run_id: str, run_dir: str) -> None:
-        """Called once, when the kernel has made its run directory."""
-
-    @abstractmethod
-    def task_submitted(self, task_id: int, app_name: str, depends_on: Sequence[int]) -> None:
-        """A task was created (state ``pending``); ``depends_on`` are its parents' ids."""
-
-    @abstractmethod
-    def task_state(self, task_id: int, state: str, try_number: int, executor: str | None) -> None:
-        """A task entered ``state`` (a :class:`parsl.dataflow.states.States` value)."""
-
-    def task_failed(self, task_id: int, error: BaseException) -> None:
-        """A task ended with ``error`` (after its last try, or because a parent failed)."""
-
-    def task_ran(self, task_id: int, try_number: int, info: RunInfo) -> None:
-        """One try of a task ran on a worker (reported when the kernel learns its outcome)."""
+        """Called once, when the kernel has made its run directory; start draining the feed."""
 
     def block_event(self, executor: str, block_id: str, event: str, detail: str = "") -> None:
         """A block or worker of ``executor`` changed: ``submitted``, ``running``, ``failed``,
@@ -75,7 +75,7 @@ class Monitor(ABC):
         return None
 
     def close(self) -> None:
-        """Flush and release everything; idempotent."""
+        """Drain the feed one last time, flush and release everything; idempotent."""
 
 
 def report_block(monitor: Monitor | None, executor: str, block_id: str, event: str, detail: str = "") -> None:
@@ -164,3 +164,4 @@ class MonitoredCall:
 def _run_info(started: float, exit_code: int | None) -> RunInfo:
     t = _current_thread()
     return RunInfo(_host(), _pid(), started, _time(), exit_code, "" if t is _MAIN else t.name)
+

@@ -1,0 +1,132 @@
+"""The task feed: packed rows in, the same rows out, nothing lost while threads append."""
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from parsl.interfaces import TaskFeed
+from parsl.interfaces.task_feed import count_states, pack_state, rows
+
+
+def _all_rows(feed: TaskFeed, names: dict, state_names: dict) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for table, batch_rows in rows(feed.drain(), names, state_names):
+        out.setdefault(table, []).extend(batch_rows)
+    return out
+
+
+def test_every_kind_of_row_comes_back_with_its_names():
+    feed = TaskFeed()
+    names: dict = {}
+    state_names: dict = {}
+    feed.task(1, "inc", 10.5)
+    feed.task(2, "add", 11.0, (1, 7))
+    feed.state(1, 0, "launched", 12.0, None)
+    feed.state(1, 0, "exec_done", 13.0, "threads")
+    feed.run(1, 0, "node7", 4242, "ThreadPool-0_1", 12.25, 12.75, None)
+    feed.run(2, 1, "node8", 99, "", 14.0, 15.0, -9)
+    feed.failed(2, ValueError("x" * 5000))
+    got = _all_rows(feed, names, state_names)
+    assert got["task"] == [(1, "inc", 10.5), (2, "add", 11.0)]
+    assert got["dependency"] == [(2, 1), (2, 7)]
+    assert got["transition"] == [(1, 0, "launched", 12.0, None), (1, 0, "exec_done", 13.0, "threads")]
+    assert got["try_run"] == [(1, 0, "node7", 4242, "ThreadPool-0_1", 12.25, 12.75, None), (2, 1, "node8", 99, "", 14.0, 15.0, -9)]
+    assert got["failure"] == [(2, "ValueError", "x" * 2000)]
+    # a second batch uses codes announced in the first
+    feed.state(2, 1, "launched", 16.0, "threads")
+    feed.task(3, "inc", 17.0)
+    got = _all_rows(feed, names, state_names)
+    assert got["transition"] == [(2, 1, "launched", 16.0, "threads")]
+    assert got["task"] == [(3, "inc", 17.0)]
+    assert not feed.drain()
+
+
+def test_rows_are_not_tracked_by_the_garbage_collector():
+    feed = TaskFeed()
+    feed.state(1, 0, "launched", 1.0, "threads")
+    feed.task(1, "inc", 1.0)
+    assert not any(gc.is_tracked(r) for q in (feed.states, feed.tasks) for r in q)
+
+
+def test_count_states_reads_the_state_byte_of_each_row():
+    feed = TaskFeed()
+    for i, state in enumerate(["launched", "exec_done", "launched", "failed", "dep_fail", "launched"]):
+        feed.state(i, 0, state, float(i), "threads" if i % 2 else None)
+    batch = feed.drain()
+    final = {code for code, name in batch.state_names if name in ("exec_done", "failed", "dep_fail")}
+    assert count_states(batch.states, final) == 3
+    launched = {code for code, name in batch.state_names if name == "launched"}
+    assert count_states(batch.states, launched) == 3
+
+
+def test_more_than_256_state_names_is_an_error_not_a_wrong_row():
+    feed = TaskFeed()
+    for i in range(256):
+        feed.state(0, 0, f"s{i}", 0.0, None)
+    with pytest.raises(ValueError, match="256 distinct"):
+        feed.state(0, 0, "one too many", 0.0, None)
+    with pytest.raises(Exception):  # the packer itself refuses a code beyond a byte
+        pack_state(0, 0, 256, 0.0, 0)
+
+
+def test_a_name_first_used_while_a_drain_is_under_way_travels_with_its_row():
+    """The interleaving that matters, made to happen: a producer registers a new app name and
+    appends its row after drain() started but before it takes the task rows. Rows are taken
+    before names, so the name is in the same batch."""
+    from collections import deque
+
+    feed = TaskFeed()
+
+    class ProducerStepsIn(deque):
+        fired = False
+
+        def __len__(self) -> int:
+            if not self.fired:
+                self.fired = True
+                feed.task(99, "late-app", 1.0)  # runs inside drain(), as another thread would
+            return super().__len__()
+
+    feed.tasks = ProducerStepsIn()
+    names: dict = {}
+    assert _all_rows(feed, names, {})["task"] == [(99, "late-app", 1.0)]
+
+
+def test_threads_appending_while_a_monitor_drains_lose_nothing():
+    """Four threads record 20,000 tasks each, with a new app name every ten, while another
+    thread drains: every row arrives exactly once and every code has its name by then."""
+    feed = TaskFeed()
+    names: dict = {}
+    state_names: dict = {}
+    stop = threading.Event()
+    seen: list[tuple] = []
+    transitions: list[tuple] = []
+
+    def drain_loop() -> None:
+        while True:
+            last = stop.is_set()
+            got = _all_rows(feed, names, state_names)  # KeyError here if a name came late
+            seen.extend(got.get("task", []))
+            transitions.extend(got.get("transition", []))
+            if last:
+                return
+
+    def produce(k: int) -> None:
+        for i in range(20_000):
+            tid = k * 100_000 + i
+            feed.task(tid, f"app{k}-{i // 10}", float(i))
+            feed.state(tid, 0, "launched" if i % 2 else "exec_done", float(i), f"ex{i % 3}")
+
+    drainer = threading.Thread(target=drain_loop)
+    drainer.start()
+    producers = [threading.Thread(target=produce, args=(k,)) for k in range(4)]
+    for t in producers:
+        t.start()
+    for t in producers:
+        t.join()
+    stop.set()
+    drainer.join()
+    assert sorted(r[0] for r in seen) == sorted(k * 100_000 + i for k in range(4) for i in range(20_000))
+    assert {r[1] for r in seen} == {f"app{k}-{j}" for k in range(4) for j in range(2000)}
+    assert len(transitions) == 80_000 and {r[4] for r in transitions} == {"ex0", "ex1", "ex2"}
