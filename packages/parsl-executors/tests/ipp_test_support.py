@@ -106,12 +106,10 @@ class Recorder(Monitor):
     """A monitor that keeps the block events it is told, in order."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.events: list[tuple[str, str, str, str]] = []
 
-    def task_submitted(self, task_id: int, app_name: str, depends_on: Sequence[int]) -> None:
-        pass
-
-    def task_state(self, task_id: int, state: str, try_number: int, executor: str | None) -> None:
+    def start(self, run_id: str, run_dir: str) -> None:
         pass
 
     def block_event(self, executor: str, block_id: str, event: str, detail: str = "") -> None:
