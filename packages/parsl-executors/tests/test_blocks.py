@@ -92,3 +92,24 @@ def test_no_monitor_no_events_and_a_broken_one_breaks_nothing(provider: ProcessB
         table.add("0", provider.submit("sleep 60", 1))
         assert table.connected("0") is not None
         assert [b.block_id for b in table.cancel_all(provider)] == ["0"]
+
+
+def test_submit_numbers_the_blocks_and_a_refusal_is_raised_reported_and_handed_over(provider: ProcessBlocks, tmp_path: os.PathLike[str]) -> None:
+    from parsl.executors.errors import ScalingFailed
+
+    monitor = Recorder()
+    table = BlockTable("ex", monitor)
+    out = os.path.join(str(tmp_path), "out")
+    ids = table.submit(provider, 2, lambda bid: f"echo $PARSL_T_VALUE-{bid} >> {out}", 1, env={"PARSL_T_VALUE": "from-env"}, detail="1 worker")
+    assert ids == ["0", "1"] and table.jobs() == {"0": "0", "1": "1"}
+    for job in ids:
+        provider.procs[job].wait(30)
+    assert sorted(open(out).read().split()) == ["from-env-0", "from-env-1"]
+    assert monitor.events == [("ex", "0", "submitted", "job 0, 1 worker"), ("ex", "1", "submitted", "job 1, 1 worker")]
+    provider.log_dir = os.path.join(out, "not-a-dir")  # the provider cannot write the block's log: submit raises
+    handed: list[ScalingFailed] = []
+    failures = BlockFailures("ex", 3)
+    with pytest.raises(ScalingFailed, match="could not start block 2") as raised:
+        table.submit(provider, 2, lambda bid: "true", 1, failures=failures, on_refused=handed.append)
+    assert handed == [raised.value] and isinstance(raised.value.__cause__, OSError)
+    assert monitor.events[-1][:3] == ("ex", "2", "failed") and failures.count == 1 and len(table) == 2
