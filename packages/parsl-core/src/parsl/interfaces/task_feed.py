@@ -31,14 +31,16 @@ from typing import Any, NamedTuple
 
 MESSAGE_LIMIT = 2000
 
-#: task_id, app-name code, time.time() when submitted
+#: a task row: ``(task_id, app-name code, time.time() when submitted)``
 TASK = struct.Struct("<qid")
-#: task_id, the id of a task it waits for
+#: a graph edge: ``(task_id, the id of a task it waits for)``
 EDGE = struct.Struct("<qq")
-#: task_id, failed tries so far, state code (a byte: see ``state_codes``), time.time(), executor-label code
+#: a state change: ``(task_id, failed tries so far, state code, time.time(), executor-label code)``;
+#: the state code is one byte (``TaskFeed.state_codes``)
 STATE = struct.Struct("<qiBdi")
 STATE_CODE_AT = 12  # the offset of the state code in a STATE row
-#: task_id, try, host code, pid, thread-name code, started, ended, exit code (NO_EXIT: none)
+#: a try: ``(task_id, try, host code, pid, thread-name code, started, ended, exit code)``, the
+#: exit code ``NO_EXIT`` when there is none
 RUN = struct.Struct("<qiiiiddq")
 NO_EXIT = -(2**63)
 
