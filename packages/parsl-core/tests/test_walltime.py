@@ -192,3 +192,63 @@ def test_in_a_worker_process_main_thread_a_timer_signal_stops_a_blocked_call(tmp
     first, *rest = out.stdout.split("\n")
     assert first.startswith("timeout after ") and float(first.split()[-1]) < 10  # not the 30 s nap
     assert rest[:2] == ["watchdog timeout", "handler kept True"]
+
+
+def test_which_functions_take_the_walltime_keyword_and_its_default():
+    """walltime_parameter(func): (whether a call-time walltime= reaches func, the default of
+    its walltime parameter); a positional-only ``walltime`` cannot be given by keyword."""
+    import functools
+
+    from parsl.app.walltime import walltime_parameter
+
+    def named(x, walltime=5):
+        pass
+
+    def through_kwargs(x, **kw):
+        pass
+
+    def none(x):
+        pass
+
+    def positional_only(walltime=1, /):
+        pass
+
+    def positional_only_and_kwargs(walltime, /, **kw):
+        pass
+
+    class Callable:
+        def __call__(self, walltime=2):
+            pass
+
+    assert walltime_parameter(named) == (True, 5)
+    assert walltime_parameter(through_kwargs) == (True, None)
+    assert walltime_parameter(none) == (False, None)
+    assert walltime_parameter(positional_only) == (False, None)
+    assert walltime_parameter(positional_only_and_kwargs) == (True, None)
+    assert walltime_parameter(functools.partial(named, 1)) == (True, 5)
+    assert walltime_parameter(Callable()) == (True, 2)
+    assert walltime_parameter(max) == (True, None)  # no signature to read: pass it on
+
+
+def test_a_timed_call_that_ends_in_time_returns_its_value(dfk):
+    """A call that works in Python for a while, within its walltime, is not cut short."""
+    steps = []
+
+    @App("python", dfk, walltime=60)
+    def busy(n):
+        for i in range(n):
+            time.sleep(0.01)
+            steps.append(i)
+        return len(steps)
+
+    assert busy(30).result(timeout=120) == 30
+
+
+def test_timed_call_pickles_whole():
+    import pickle
+
+    from parsl.app.walltime import TimedCall
+
+    call = pickle.loads(pickle.dumps(TimedCall(divmod, 30.0, "divide")))
+    assert (call.func, call.walltime, call.name) == (divmod, 30.0, "divide")
+    assert call(7, 2) == (3, 1)
