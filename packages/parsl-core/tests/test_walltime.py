@@ -252,3 +252,121 @@ def test_timed_call_pickles_whole():
     call = pickle.loads(pickle.dumps(TimedCall(divmod, 30.0, "divide")))
     assert (call.func, call.walltime, call.name) == (divmod, 30.0, "divide")
     assert call(7, 2) == (3, 1)
+
+
+def test_deadlines_fire_in_order_after_the_watchdog_drops_cancelled_entries():
+    """Once most of the watchdog's entries belong to calls that already ended, it drops them;
+    the live ones must still fire earliest first. Here a call due in 3.0 s sits above one due
+    in 2.5 s when the ended entries go, and the firing order is read from the abandon hooks,
+    which the watchdog calls as it fires each call."""
+    from parsl.app.walltime import Watchdog, set_abandon_hook
+
+    wd = Watchdog()
+    fired: list[str] = []
+    armed = {name: threading.Event() for name in ("late", "early")}
+    stop = threading.Event()
+
+    def timed(name: str, seconds: float) -> None:
+        set_abandon_hook(lambda: fired.append(name))
+        token = None
+        try:
+            token = wd.arm(seconds, name)
+            armed[name].set()
+            while not stop.is_set():
+                time.sleep(0.01)
+        except BaseException:  # the watchdog's exception, raised in this thread
+            pass
+        finally:
+            if token is not None:
+                wd.disarm(token)
+
+    def ended_calls() -> None:
+        first = wd.arm(2.0, "ended")  # the earliest deadline, on top until the watchdog pops it
+        time.sleep(0.5)  # the watchdog wakes for it, and goes back to sleep until 2.0 s
+        wd.disarm(first)
+        threading.Thread(target=timed, args=("early", 2.0), daemon=True).start()  # due 2.5 s
+        armed["early"].wait(10)
+        for _ in range(1100):  # enough ended entries for the watchdog to drop them
+            wd.disarm(wd.arm(1000.0, "ended"))
+
+    late = threading.Thread(target=timed, args=("late", 3.0), daemon=True)
+    late.start()
+    assert armed["late"].wait(10)
+    helper = threading.Thread(target=ended_calls, daemon=True)
+    helper.start()
+    helper.join(30)
+    try:
+        for _ in range(600):
+            if len(fired) == 2:
+                break
+            time.sleep(0.05)
+        assert fired == ["early", "late"]
+    finally:
+        stop.set()
+
+
+def test_calls_ending_right_at_their_deadline_never_wedge_the_watchdog():
+    """Many threads make calls that end around their deadline, so the timeout often reaches a
+    thread while it is disarming: whichever way each race goes (a result, or AppTimeout), no
+    other exception escapes, every thread finishes, and timed calls still work afterwards.
+    (The timeout once arrived inside a Condition's Python __exit__, which left the watchdog's
+    lock held and hung every timed call in the process.)"""
+    import random
+
+    from parsl.app.walltime import call_with_walltime
+
+    outcomes: dict[str, int] = {"ok": 0, "timeout": 0}
+    escaped: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(1000):
+            try:
+                call_with_walltime(sum, rnd.uniform(0.0002, 0.004), "racer", range(rnd.randint(1000, 40000)))
+                kind = "ok"
+            except AppTimeout:
+                kind = "timeout"
+            except BaseException as e:  # anything else is the failure
+                escaped.append(e)
+                return
+            with lock:
+                outcomes[kind] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120  # a hang detector: the whole test takes a few seconds
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert [t.name for t in threads if t.is_alive()] == [] and escaped == []
+    assert outcomes["ok"] > 0 and outcomes["timeout"] > 0 and sum(outcomes.values()) == 8 * 1000
+    with pytest.raises(AppTimeout):  # (a Python loop: the timeout reaches it between naps)
+        call_with_walltime(lambda: [time.sleep(0.01) for _ in range(3000)], 0.2, "after")
+
+
+def test_the_watchdog_forgets_calls_that_ended():
+    """Ended calls with far deadlines are not kept until those deadlines: once they are most of
+    the watchdog's entries (past 1,024) they are dropped, so memory stays bounded however
+    many timed calls a long run makes. (White-box: the entries are the watchdog's heap.)"""
+    from parsl.app.walltime import Watchdog
+
+    wd = Watchdog()
+    done = threading.Event()
+
+    def calls() -> None:
+        for _ in range(5000):
+            wd.disarm(wd.arm(3600.0, "ended"))
+        done.set()
+
+    threading.Thread(target=calls, daemon=True).start()  # (a thread the watchdog may signal)
+    assert done.wait(60)
+    assert len(wd._heap) <= 1025
+    kept = []
+    for _ in range(10):  # calls still running are never dropped
+        kept.append(wd.arm(3600.0, "running"))
+    for _ in range(2000):
+        wd.disarm(wd.arm(3600.0, "ended"))
+    assert sum(e[2].active for e in wd._heap) == 10 and len(wd._heap) <= 1025
+    for token in kept:
+        wd.disarm(token)
