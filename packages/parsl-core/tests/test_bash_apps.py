@@ -237,3 +237,164 @@ def test_command_killed_by_a_signal_fails_with_the_signal(dfk, sig):
     with pytest.raises(BashExitFailure) as ei:
         die(sig).result()
     assert ei.value.exitcode == -sig
+
+
+def _open_paths() -> set[str]:
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return out
+
+
+def test_argv_form_misuse_and_a_program_that_cannot_run(dfk, tmp_path):
+    """An empty list, or one holding a non-string, is BashAppNoReturn; a program that exists
+    but is not executable fails with 126 and says so."""
+    script = tmp_path / "not-executable.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+
+    @App("bash", dfk)
+    def argv(items):
+        return items
+
+    for bad in ([], ["echo", 3]):
+        with pytest.raises(BashAppNoReturn, match="not a non-empty list of strings"):
+            argv(bad).result()
+    with pytest.raises(BashExitFailure, match="command found but not executable") as ei:
+        argv([str(script)]).result()
+    assert ei.value.exitcode == 126
+    assert argv([str(tmp_path / "absent")]).exception().exitcode == 127
+
+
+def test_stream_files_are_closed_after_the_command_and_when_stderr_cannot_open(dfk, tmp_path):
+    @App("bash", dfk)
+    def say(stdout=None, stderr=None):
+        return "echo out; echo err >&2"
+
+    out, err = tmp_path / "o.txt", tmp_path / "e.txt"
+    assert say(stdout=str(out), stderr=str(err)).result() == 0
+    assert (out.read_text(), err.read_text()) == ("out\n", "err\n")
+    assert not {str(out), str(err)} & _open_paths()
+    kept = tmp_path / "kept.txt"
+    with pytest.raises(BadStdStreamFile):
+        say(stdout=str(kept), stderr=str(tmp_path / "no-such-dir" / "e.txt")).result()
+    assert kept.exists() and str(kept) not in _open_paths()  # opened, then closed again
+
+    @App("bash", dfk)
+    def fail(stdout=None):
+        return "echo partial; exit 3"
+
+    failed = fail(stdout=str(out))
+    exc = failed.exception()  # its traceback keeps the call's frame alive: the file is closed anyway
+    assert isinstance(exc, BashExitFailure) and str(out) not in _open_paths()
+
+
+def test_the_command_leads_its_own_session_and_inherits_no_descriptors(dfk, tmp_path):
+    """Each command is a session leader (so its whole tree can be found and killed) and gets
+    no file descriptor of the driver's, even one marked inheritable."""
+    leak = os.open(tmp_path / "secret", os.O_CREAT | os.O_RDWR, 0o600)
+    os.set_inheritable(leak, True)
+    try:
+
+        @App("bash", dfk)
+        def where(stdout=None):
+            return "echo $$ $(ps -o sid= -p $$); ls /proc/$$/fd"
+
+        assert where(stdout=str(tmp_path / "o")).result() == 0
+    finally:
+        os.close(leak)
+    first, *fds = (tmp_path / "o").read_text().split("\n")
+    pid, sid = first.split()
+    assert pid == sid
+    assert str(leak) not in fds and {"0", "1", "2"} <= set(fds)
+
+
+def test_kill_running_takes_down_commands_still_running(dfk, tmp_path):
+    """What an exiting driver calls: every bash command still running is killed with its
+    children; a finished command is no longer counted."""
+    from parsl.app.bash import kill_running
+
+    @App("bash", dfk)
+    def quick():
+        return "true"
+
+    assert quick().result() == 0
+    assert kill_running() == 0  # the finished command was forgotten
+
+    @App("bash", dfk)
+    def hang():
+        return "sleep 300 & echo $$ $! > pids; wait"
+
+    f = hang()
+    for _ in range(600):
+        if os.path.exists("pids") and len(open("pids").read().split()) == 2:
+            break
+        time.sleep(0.05)
+    pids = [int(p) for p in open("pids").read().split()]
+    assert kill_running() == 1
+    for _ in range(200):
+        if not any(_alive(p) for p in pids):
+            break
+        time.sleep(0.05)
+    assert [p for p in pids if _alive(p)] == []  # the shell and its child
+    with pytest.raises(BashExitFailure) as ei:
+        f.result(timeout=30)
+    assert ei.value.exitcode < 0  # a signal
+    assert kill_running() == 0
+
+
+def test_an_exception_while_waiting_kills_the_command(tmp_path):
+    """Ctrl-C (or any exception) in the thread waiting for a command stops the command too."""
+    import signal
+    import threading
+
+    from parsl.app.bash import BashCall
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    call = BashCall(lambda: f"echo $$ > {tmp_path}/pid; sleep 300", "sleeper", None, {})
+    old = signal.signal(signal.SIGUSR1, interrupt)  # (SIGALRM is pytest-timeout's)
+
+    def interrupt_once_started():
+        for _ in range(600):
+            if (tmp_path / "pid").exists():
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    threading.Thread(target=interrupt_once_started, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+    pid = int((tmp_path / "pid").read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_bash_call_is_strict_by_default_and_pickles_whole(tmp_path):
+    import pickle
+
+    from parsl.app import bash
+    from parsl.app.app import BashApp
+
+    strict = bash.BashCall(lambda: "echo {missing}", "strict", None, {})
+    with pytest.raises(AppBadFormatting):
+        strict()
+    call = bash.BashCall(_write_format, "w", 30.0, {"stdout": str(tmp_path / "o")}, strict_format=False)
+    again = pickle.loads(pickle.dumps(call))
+    assert (again.name, again.walltime, again.defaults, again.strict_format) == ("w", 30.0, {"stdout": str(tmp_path / "o")}, False)
+    assert again() == 0 and (tmp_path / "o").read_text() == "{x}\n"
+    assert bash.BashApp is BashApp  # today's upstream path of the class
+
+
+def _write_format():
+    return "echo '{x}'"

@@ -184,3 +184,105 @@ def test_a_custom_resolver_follows_the_upstream_contract():
 def test_config_rejects_a_resolver_of_the_wrong_type():
     with pytest.raises(ConfigurationError, match=r"dependency_resolver.*DEEP_DEPENDENCY_RESOLVER"):
         parsl.Config(dependency_resolver="deep")
+
+
+SHALLOW_COPY = DependencyResolver(SHALLOW_DEPENDENCY_RESOLVER.traverse_to_gather, SHALLOW_DEPENDENCY_RESOLVER.traverse_to_unwrap)
+
+
+@pytest.mark.parametrize("resolver", [SHALLOW_DEPENDENCY_RESOLVER, DEEP_DEPENDENCY_RESOLVER, SHALLOW_COPY], ids=["shallow", "deep", "shallow_functions"])
+def test_keyword_and_lone_inputs_futures_are_dependencies(resolver):
+    """A future passed by keyword, a single future given as ``inputs=`` and a future in an
+    ``inputs=`` list are all waited for; when one fails the task fails with DependencyError
+    (the app never sees the exception). The shallow traversal functions, wrapped in a new
+    DependencyResolver, behave as the shallow resolver itself."""
+    from parsl.dataflow.errors import DependencyError
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(2)], dependency_resolver=resolver)
+    ran = []
+    try:
+
+        @App("python", dfk)
+        def f(a=0, b=0, inputs=()):
+            ran.append((a, b))
+            return a, b, inputs
+
+        gate: cf.Future = cf.Future()
+        lone = f(inputs=gate)
+        by_name = f(b=gate)
+        assert not lone.done() and not by_name.done()
+        gate.set_result(4)
+        assert lone.result(timeout=30) == (0, 0, 4)
+        assert by_name.result(timeout=30) == (0, 4, ())
+        nested: cf.Future = cf.Future()
+        nested.set_result(5)
+        # shallow: a future inside a positional list reaches the app as it is; deep: its result
+        expect = [5] if resolver is DEEP_DEPENDENCY_RESOLVER else [nested]
+        assert f([nested]).result(timeout=30)[0] == expect
+        bad: cf.Future = cf.Future()
+        bad.set_exception(KeyError("lost"))
+        for call in (lambda: f(b=bad), lambda: f(inputs=bad), lambda: f(inputs=[1, bad])):
+            with pytest.raises(DependencyError) as ei:
+                call().result(timeout=30)
+            assert [type(e) for e in ei.value.dependent_exceptions] == [KeyError]
+        assert len(ran) == 3
+    finally:
+        dfk.cleanup()
+
+
+class Pair(tuple):
+    """A tuple subclass that is not a namedtuple."""
+
+
+class Tagged(list):
+    def __init__(self, items, tag="t"):
+        super().__init__(items)
+        self.tag = tag
+
+
+class NeedsTwo(list):
+    def __init__(self, items, label):
+        super().__init__(items)
+        self.label = label
+
+
+def test_deep_unwrap_keeps_container_types_where_it_can():
+    """Dict subclasses, namedtuples, tuple and list subclasses come back as their own type
+    holding results; a container that cannot be rebuilt from its items becomes a list; any
+    other object reaches the app as the same object."""
+    import collections
+
+    Point = collections.namedtuple("Point", "x y")
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(2)], dependency_resolver=DEEP_DEPENDENCY_RESOLVER)
+    try:
+
+        @App("python", dfk)
+        def echo(*values):
+            return values
+
+        gate: cf.Future = cf.Future()
+        gate.set_result(1)
+        marker = object()
+        counts = collections.defaultdict(int, {"a": gate})
+        values = echo(
+            collections.OrderedDict(k=gate), counts, Point(gate, 2), Pair([gate, gate, 3]), Tagged([gate]), NeedsTwo([gate], "x"), marker
+        ).result(timeout=30)
+        ordered, dd, point, pair, tagged, plain, same = values
+        assert type(ordered) is collections.OrderedDict and ordered == {"k": 1}
+        assert type(dd) is collections.defaultdict and dd == {"a": 1} and dd["missing"] == 0
+        assert type(point) is Point and point == (1, 2)
+        assert type(pair) is Pair and pair == (1, 1, 3)
+        assert type(tagged) is Tagged and tagged == [1]
+        assert type(plain) is list and plain == [1]
+        assert same is marker
+        assert counts["a"] is gate  # the caller's containers are left as they were
+    finally:
+        dfk.cleanup()
+
+
+def test_resolvers_are_immutable_values():
+    """Hashable and frozen: a kernel's resolver cannot be changed under it."""
+    import dataclasses
+
+    assert {SHALLOW_COPY: "s"}[DependencyResolver(*dataclasses.astuple(SHALLOW_COPY))] == "s"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEEP_DEPENDENCY_RESOLVER.traverse_to_gather = SHALLOW_DEPENDENCY_RESOLVER.traverse_to_gather  # type: ignore[misc]

@@ -11,6 +11,7 @@ import pytest
 
 import parsl
 from parsl import join_app, python_app
+from parsl.app.futures import DataFuture
 from parsl.dataflow.errors import DependencyError, JoinError
 
 
@@ -106,6 +107,40 @@ def test_dependency_error_names_tasks_and_plain_futures(k) -> None:
     assert Old is DependencyError
     again = pickle.loads(pickle.dumps(e))
     assert again.dependent_exceptions_tids[0][1] == descriptions[0] and again.task_id == e.task_id
+
+
+def test_dependency_error_lists_every_failed_kind_of_future_in_order(k) -> None:
+    """A cancelled future, a failed task, a failed task's output file and a failed task of
+    another kernel: each is reported, in argument order, under its own description."""
+
+    def make_file(outputs=()):
+        raise OSError("no space")
+
+    def gather(*args, inputs=()):
+        return args
+
+    other = parsl.DataFlowKernel(executors=[parsl.ThreadPoolExecutor(max_workers=1)])
+    try:
+        mine = {f.__name__: parsl.App("python", k)(f) for f in (make_file, gather, fail.func)}
+        theirs = parsl.App("python", other)(fail.func)("theirs")
+        cancelled: concurrent.futures.Future[int] = concurrent.futures.Future()
+        assert cancelled.cancel()
+        bad = mine["fail"]("mine")
+        out_file = mine["make_file"](outputs=[parsl.File("never.txt")]).outputs[0]
+        theirs.exception(timeout=10)
+        broken: concurrent.futures.Future[int] = concurrent.futures.Future()
+        untracked = DataFuture(broken, "loose.txt")  # a file future no task of ours produces
+        broken.set_exception(EOFError("gone"))
+        with pytest.raises(DependencyError) as ei:
+            mine["gather"](cancelled, bad, theirs, inputs=[out_file, untracked]).result(timeout=10)
+    finally:
+        other.cleanup()
+    pairs = ei.value.dependent_exceptions_tids
+    assert [d for _, d in pairs] == [
+        repr(cancelled), f"task {bad.tid}", repr(theirs), f"DataFuture from task {out_file.tid}", repr(untracked)
+    ]
+    assert [type(e) for e, _ in pairs] == [concurrent.futures.CancelledError, ValueError, ValueError, OSError, EOFError]
+    assert "was cancelled" in str(pairs[0][0])
 
 
 def test_dependency_error_in_upstreams_constructor_form() -> None:

@@ -192,3 +192,181 @@ def test_in_a_worker_process_main_thread_a_timer_signal_stops_a_blocked_call(tmp
     first, *rest = out.stdout.split("\n")
     assert first.startswith("timeout after ") and float(first.split()[-1]) < 10  # not the 30 s nap
     assert rest[:2] == ["watchdog timeout", "handler kept True"]
+
+
+def test_which_functions_take_the_walltime_keyword_and_its_default():
+    """walltime_parameter(func): (whether a call-time walltime= reaches func, the default of
+    its walltime parameter); a positional-only ``walltime`` cannot be given by keyword."""
+    import functools
+
+    from parsl.app.walltime import walltime_parameter
+
+    def named(x, walltime=5):
+        pass
+
+    def through_kwargs(x, **kw):
+        pass
+
+    def none(x):
+        pass
+
+    def positional_only(walltime=1, /):
+        pass
+
+    def positional_only_and_kwargs(walltime, /, **kw):
+        pass
+
+    class Callable:
+        def __call__(self, walltime=2):
+            pass
+
+    assert walltime_parameter(named) == (True, 5)
+    assert walltime_parameter(through_kwargs) == (True, None)
+    assert walltime_parameter(none) == (False, None)
+    assert walltime_parameter(positional_only) == (False, None)
+    assert walltime_parameter(positional_only_and_kwargs) == (True, None)
+    assert walltime_parameter(functools.partial(named, 1)) == (True, 5)
+    assert walltime_parameter(Callable()) == (True, 2)
+    assert walltime_parameter(max) == (True, None)  # no signature to read: pass it on
+
+
+def test_a_timed_call_that_ends_in_time_returns_its_value(dfk):
+    """A call that works in Python for a while, within its walltime, is not cut short."""
+    steps = []
+
+    @App("python", dfk, walltime=60)
+    def busy(n):
+        for i in range(n):
+            time.sleep(0.01)
+            steps.append(i)
+        return len(steps)
+
+    assert busy(30).result(timeout=120) == 30
+
+
+def test_timed_call_pickles_whole():
+    import pickle
+
+    from parsl.app.walltime import TimedCall
+
+    call = pickle.loads(pickle.dumps(TimedCall(divmod, 30.0, "divide")))
+    assert (call.func, call.walltime, call.name) == (divmod, 30.0, "divide")
+    assert call(7, 2) == (3, 1)
+
+
+def test_deadlines_fire_in_order_after_the_watchdog_drops_cancelled_entries():
+    """Once most of the watchdog's entries belong to calls that already ended, it drops them;
+    the live ones must still fire earliest first. Here a call due in 3.0 s sits above one due
+    in 2.5 s when the ended entries go, and the firing order is read from the abandon hooks,
+    which the watchdog calls as it fires each call."""
+    from parsl.app.walltime import Watchdog, set_abandon_hook
+
+    wd = Watchdog()
+    fired: list[str] = []
+    armed = {name: threading.Event() for name in ("late", "early")}
+    stop = threading.Event()
+
+    def timed(name: str, seconds: float) -> None:
+        set_abandon_hook(lambda: fired.append(name))
+        token = None
+        try:
+            token = wd.arm(seconds, name)
+            armed[name].set()
+            while not stop.is_set():
+                time.sleep(0.01)
+        except BaseException:  # the watchdog's exception, raised in this thread
+            pass
+        finally:
+            if token is not None:
+                wd.disarm(token)
+
+    def ended_calls() -> None:
+        first = wd.arm(2.0, "ended")  # the earliest deadline, on top until the watchdog pops it
+        time.sleep(0.5)  # the watchdog wakes for it, and goes back to sleep until 2.0 s
+        wd.disarm(first)
+        threading.Thread(target=timed, args=("early", 2.0), daemon=True).start()  # due 2.5 s
+        armed["early"].wait(10)
+        for _ in range(1100):  # enough ended entries for the watchdog to drop them
+            wd.disarm(wd.arm(1000.0, "ended"))
+
+    late = threading.Thread(target=timed, args=("late", 3.0), daemon=True)
+    late.start()
+    assert armed["late"].wait(10)
+    helper = threading.Thread(target=ended_calls, daemon=True)
+    helper.start()
+    helper.join(30)
+    try:
+        for _ in range(600):
+            if len(fired) == 2:
+                break
+            time.sleep(0.05)
+        assert fired == ["early", "late"]
+    finally:
+        stop.set()
+
+
+def test_calls_ending_right_at_their_deadline_never_wedge_the_watchdog():
+    """Many threads make calls that end around their deadline, so the timeout often reaches a
+    thread while it is disarming: whichever way each race goes (a result, or AppTimeout), no
+    other exception escapes, every thread finishes, and timed calls still work afterwards.
+    (The timeout once arrived inside a Condition's Python __exit__, which left the watchdog's
+    lock held and hung every timed call in the process.)"""
+    import random
+
+    from parsl.app.walltime import call_with_walltime
+
+    outcomes: dict[str, int] = {"ok": 0, "timeout": 0}
+    escaped: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(1000):
+            try:
+                call_with_walltime(sum, rnd.uniform(0.0002, 0.004), "racer", range(rnd.randint(1000, 40000)))
+                kind = "ok"
+            except AppTimeout:
+                kind = "timeout"
+            except BaseException as e:  # anything else is the failure
+                escaped.append(e)
+                return
+            with lock:
+                outcomes[kind] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120  # a hang detector: the whole test takes a few seconds
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert [t.name for t in threads if t.is_alive()] == [] and escaped == []
+    assert outcomes["ok"] > 0 and outcomes["timeout"] > 0 and sum(outcomes.values()) == 8 * 1000
+    with pytest.raises(AppTimeout):  # (a Python loop: the timeout reaches it between naps)
+        call_with_walltime(lambda: [time.sleep(0.01) for _ in range(3000)], 0.2, "after")
+
+
+def test_the_watchdog_forgets_calls_that_ended():
+    """Ended calls with far deadlines are not kept until those deadlines: once they are most of
+    the watchdog's entries (past 1,024) they are dropped, so memory stays bounded however
+    many timed calls a long run makes. (White-box: the entries are the watchdog's heap.)"""
+    from parsl.app.walltime import Watchdog
+
+    wd = Watchdog()
+    done = threading.Event()
+
+    def calls() -> None:
+        for _ in range(5000):
+            wd.disarm(wd.arm(3600.0, "ended"))
+        done.set()
+
+    threading.Thread(target=calls, daemon=True).start()  # (a thread the watchdog may signal)
+    assert done.wait(60)
+    assert len(wd._heap) <= 1025
+    kept = []
+    for _ in range(10):  # calls still running are never dropped
+        kept.append(wd.arm(3600.0, "running"))
+    for _ in range(2000):
+        wd.disarm(wd.arm(3600.0, "ended"))
+    assert sum(e[2].active for e in wd._heap) == 10 and len(wd._heap) <= 1025
+    for token in kept:
+        wd.disarm(token)

@@ -90,7 +90,9 @@ def test_a_stopped_pool_is_lost_within_the_threshold(make_htex: Any) -> None:
     finally:
         os.kill(pool["pid"], signal.SIGCONT)
     assert all(isinstance(e, ManagerLost) and e.manager_id == pool["pool_id"] for e in errs), errs
-    assert took <= 1.5 + 2 + 0.5  # threshold + 2 s (+ the heartbeat tick)
+    # the timing is the behaviour here: lost at the configured 1.5 s threshold, not at the
+    # interchange's 10 s default; the bound leaves a loaded machine 6.5 s of slack
+    assert took < 8, f"the stopped pool was declared lost only after {took:.1f} s"
     # resumed, it is told to stop instead of running anything else
     assert wait_gone([pool["pid"], *pool["worker_pids"]], timeout=15) == []
 

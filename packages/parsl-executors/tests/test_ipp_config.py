@@ -117,13 +117,96 @@ def test_not_started_and_no_provider_errors(tmp_path) -> None:
     ex.shutdown()
 
 
+Holdings = tuple[set[int], set[int], set[str], set[int]]
+
+
+def _holdings() -> Holdings:
+    """What this process holds: its descendant processes, its threads, its open files, and
+    its open zmq sockets (which need no file descriptor of their own: their connections live
+    in the shared context's I/O thread)."""
+    import gc
+    import threading
+
+    import psutil
+    import zmq
+
+    fds = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds.add(f"{fd}:{os.readlink(f'/proc/self/fd/{fd}')}")
+        except OSError:  # the listing's own fd, closed by now
+            pass
+    sockets = {id(o) for o in gc.get_objects() if isinstance(o, zmq.Socket) and not o.closed}
+    return {c.pid for c in psutil.Process().children(recursive=True)}, {t.ident or 0 for t in threading.enumerate()}, fds, sockets
+
+
+def _settled_holdings(before: Holdings, timeout: float = 30) -> Holdings:
+    """What is held beyond ``before`` once it stops shrinking (threads and processes end
+    asynchronously after a non-blocking shutdown), waiting at most ``timeout`` seconds."""
+    import time
+
+    from ipp_test_support import alive
+
+    deadline = time.monotonic() + timeout
+    while True:
+        procs, threads, fds, sockets = _holdings()
+        extra = ({p for p in procs - before[0] if alive(p)}, threads - before[1], fds - before[2], sockets - before[3])
+        if not any(extra) or time.monotonic() > deadline:
+            return extra
+        time.sleep(0.1)
+
+
 def test_start_failure_releases_everything(tmp_path) -> None:
+    """A start that fails, early (no controller to reuse) or late (its own controller is up,
+    the client connected, one block of engines running, and the provider refuses the second
+    block), leaves no process, thread, open file or zmq socket behind, and hands its block
+    back to the provider."""
     pytest.importorskip("ipyparallel")
+    import psutil
+    import zmq
+    from ipp_test_support import ProcessBlocks, wait_gone
+
+    from parsl.executors.errors import ScalingFailed
+    from parsl.interfaces import BlockShape
     from parsl_executors.ipp import IPyParallelExecutor
 
+    # ipyparallel's clients share the process-wide zmq context, made once and kept, whose
+    # I/O and reaper threads (with their epoll and eventfd) start with its first socket: they
+    # belong to the baseline; any other socket, context or thread is the start's to release
+    zmq.Context.instance().socket(zmq.PUSH).close(linger=0)
+    before = _holdings()
     ex = IPyParallelExecutor(controller={"reuse": True, "profile": "absent", "ipythonDir": str(tmp_path)})
     with pytest.raises(Exception, match="no running controller"):
         ex.start(ExecutorContext("r", str(tmp_path)))
+    assert _settled_holdings(before) == (set(), set(), set(), set())
+    ex.shutdown()
+
+    seen: dict[int, str] = {}  # every process the late failure had running when it failed: its command
+
+    class SecondBlockRefused(ProcessBlocks):
+        def submit(self, cmd_string, blocksize, job_name="parsl.auto", *, env=None):  # type: ignore[no-untyped-def]
+            if not self.procs:
+                return super().submit(cmd_string, blocksize, job_name, env=env)
+            ex.wait_for_engines(2, timeout=60)  # the first block's engines are connected
+            for c in psutil.Process().children(recursive=True):
+                seen[c.pid] = " ".join(c.cmdline())
+            raise RuntimeError("quota exceeded")
+
+    run_dir = tmp_path / "late"
+    run_dir.mkdir()
+    prov = SecondBlockRefused(str(run_dir))
+    ex = IPyParallelExecutor(prov, shape=BlockShape(tasks_per_node=2, init_blocks=2, min_blocks=0, max_blocks=2), engine_dir=str(tmp_path))
+    before = _holdings()
+    with pytest.raises(ScalingFailed, match="could not start block 1: RuntimeError: quota exceeded"):
+        ex.start(ExecutorContext("late", str(run_dir)))
+    modules = [c.split()[2] if c.split()[1:2] == ["-m"] else c.split()[0] for c in seen.values()]
+    assert modules.count("parsl_executors.ipp_guard") == 1 and "ipyparallel.controller" in modules, modules
+    assert modules.count("parsl_executors.ipp_engine") == 2 and modules.count("/bin/bash") == 1, modules
+    assert wait_gone(sorted(seen), timeout=30) == []  # each of them
+    assert prov.cancelled == {"0"}  # and the block was handed back to its provider
+    assert _settled_holdings(before) == (set(), set(), set(), set())
+    with pytest.raises(Exception):
+        ex.submit(print, "never")
     ex.shutdown()
 
 

@@ -107,6 +107,10 @@ def test_lost_workers_are_replaced_within_max_blocks() -> None:
 def test_policy_defaults_are_the_050_block_defaults() -> None:
     p = ScalingPolicy()
     assert (p.min_blocks, p.init_blocks, p.max_blocks, p.tasks_per_block, p.parallelism) == (0, 1, 10, 1, 1.0)
+    # ours: 2 s idle before blocks go, 3 blocks in a row may fail to start (also from a shape)
+    assert (p.max_idletime, p.max_block_failures) == (2.0, 3)
+    assert ScalingPolicy.from_shape(BlockShape()).max_block_failures == 3
+    assert ScalingPolicy(max_block_failures=1).max_block_failures == 1  # the smallest cap
 
 
 def test_policies_and_decisions_are_immutable() -> None:

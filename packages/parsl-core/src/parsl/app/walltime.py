@@ -80,7 +80,13 @@ class _Token:
 
 class Watchdog:
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        # Worker threads take the plain lock with ``with self._lock``, whose acquire and release
+        # are C calls: the asynchronous exception can reach a worker at any bytecode, and had it
+        # arrived inside the Python methods of a Condition (its __enter__/__exit__), the lock
+        # would stay held and every timed call of the process would hang. Only the watchdog's
+        # own thread, which no timeout is ever raised in, goes through the Condition.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, _Token]] = []
         self._seq = itertools.count()
         self._live = 0
@@ -89,7 +95,7 @@ class Watchdog:
     def arm(self, seconds: float, name: str = "app") -> _Token:
         token = _Token(threading.get_ident(), name, seconds, getattr(_worker, "abandon", None))
         deadline = time.monotonic() + seconds
-        with self._cond:
+        with self._lock:
             heapq.heappush(self._heap, (deadline, next(self._seq), token))
             self._live += 1
             if self._thread is None or not self._thread.is_alive():
@@ -104,7 +110,7 @@ class Watchdog:
         return token
 
     def disarm(self, token: _Token) -> None:
-        with self._cond:
+        with self._lock:
             if token.active:
                 token.active = False
                 self._live -= 1
