@@ -12,10 +12,7 @@ from parsl.logconfigs import NoopLogging
 
 
 class QuietMonitor(Monitor):
-    def task_submitted(self, task_id, app_name, depends_on):  # type: ignore[no-untyped-def]
-        pass
-
-    def task_state(self, task_id, state, try_number, executor):  # type: ignore[no-untyped-def]
+    def start(self, run_id, run_dir):  # type: ignore[no-untyped-def]
         pass
 
 

@@ -200,8 +200,8 @@ def test_start_failure_releases_everything(tmp_path) -> None:
     with pytest.raises(ScalingFailed, match="could not start block 1: RuntimeError: quota exceeded"):
         ex.start(ExecutorContext("late", str(run_dir)))
     modules = [c.split()[2] if c.split()[1:2] == ["-m"] else c.split()[0] for c in seen.values()]
-    assert modules.count("parsl_executors.ipp_guard") == 1 and "ipyparallel.controller" in modules, modules
-    assert modules.count("parsl_executors.ipp_engine") == 2 and modules.count("/bin/bash") == 1, modules
+    assert modules.count("parsl_executors.ipp.guard") == 1 and "ipyparallel.controller" in modules, modules
+    assert modules.count("parsl_executors.ipp.engine") == 2 and modules.count("/bin/bash") == 1, modules
     assert wait_gone(sorted(seen), timeout=30) == []  # each of them
     assert prov.cancelled == {"0"}  # and the block was handed back to its provider
     assert _settled_holdings(before) == (set(), set(), set(), set())
