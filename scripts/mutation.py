@@ -64,12 +64,32 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("bash", 137, "constant: 12 -> 13"): "the length of the random token that marks a command's process tree: 12 or 13 bytes are "
     "equally unguessable and equally found again by proc_tree; nothing outside the tree sees it",
+    ("config_dict", 169, "constant: 2 -> 3"): "the default of _count() for maxThreads/max_workers: it is called only when the "
+    "key is present, so the default is never returned",
+    ("config_dict", 258, "constant: 0 -> 1"): "the default of _count() for controller.port: it is called only when the key is "
+    "present, so the default is never returned",
     ("walltime", 78, "constant: False -> True"): "a token that starts as fired only makes disarm() clear the thread's pending "
     "asynchronous exception when there is none to clear (only the watchdog raises one, and only after setting fired)",
     ("walltime", 92, "constant: 0 -> 1"): "the count of live entries only decides when ended entries are dropped from the heap "
     "(fewer than half live, over 1,024 entries); one more counted moves that point by an entry, not which calls time out or when",
     ("walltime", 107, "boolop: And -> Or"): "dropping ended entries (and re-heapifying) more often than needed changes the cost, "
     "not which entries are live nor their order",
+    ("walltime", 107, "constant: 1024 -> 1025"): "when to drop ended entries (past 1,024 of them, fewer than half live) is a "
+    "cost threshold: one entry later changes neither which calls time out nor when, nor the bound on memory",
+    ("walltime", 107, "constant: 2 -> 3"): "the same threshold (fewer than a third live instead of half): dropping ended entries "
+    "a little later changes the cost, not the behaviour",
+    ("walltime", 107, "binop: Mult -> FloorDiv"): "the same threshold, met at nearly every call past 1,024 entries: dropping ended "
+    "entries more often changes the cost, not which calls time out or when",
+    ("walltime", 116, "constant: 1 -> 2"): "the live count drifts low, so ended entries are dropped more often: cost, not behaviour",
+    ("walltime", 150, "constant: 1 -> 2"): "the same drift of the live count, at each firing",
+    ("walltime", 148, "constant: False -> True"): "a fired token left active is already off the heap; disarm() then lowers the live "
+    "count once more (cost only, as above)",
+    ("walltime", 147, "drop call statement"): "the fired entry is inactive, and the next turn of the loop pops inactive entries off "
+    "the top: popping it here or there is the same",
+    ("walltime", 149, "constant: True -> False"): "without fired, disarm() skips the clear of a pending exception: the same as "
+    "dropping that clear (line 120, below)",
+    ("walltime", 180, "constant: False -> True"): "the timer is one-shot (setitimer without an interval): the signal handler runs "
+    "at most once, so the flag it clears is never read again",
     ("walltime", 120, "drop call statement"): "the clear of a pending asynchronous exception at the end of disarm(): CPython "
     "delivers the exception at the first check after the watchdog sets it, which in disarm() is the lock's release call, still "
     "inside call_with_walltime's try; a guard for an interpreter that checks later. A stress of 8,000 racing calls "

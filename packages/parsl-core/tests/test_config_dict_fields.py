@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import logging
+from decimal import Decimal
 
 import pytest
 
 from parsl.config_dict import config_from_dict, site_from_dict
 from parsl.errors import ConfigurationError
+from parsl.interfaces import ParslExecutor
 
 
 def _site(**changes):
@@ -134,6 +136,77 @@ def test_the_dict_given_is_never_modified():
     assert raw == before
 
 
+def test_site_checks_before_any_executor_is_built():
+    """site_from_dict checks a container's type and image itself (whichever executor will
+    use it), and takes None for the optional blocks."""
+    def spec(**execution):
+        return site_from_dict(_site(execution={"executor": "anything", **execution}), "sites[3]")
+
+    for container, path in (({"image": "i"}, "sites[3].execution.container.type"), ({"type": "docker"}, "sites[3].execution.container.image"),
+                            ({"type": 3, "image": "i"}, "sites[3].execution.container.type")):
+        with pytest.raises(ConfigurationError) as ei:
+            spec(container=container)
+        assert ei.value.path == path
+    assert spec(container=None).container is None
+    assert site_from_dict(_site(data=None), "sites[0]").data is None
+    assert spec(provider=None).provider is None
+
+
+class _Plugged(ParslExecutor):
+    """A stand-in executor plugin, registered for one test."""
+
+    supports_containers = False
+    built: list = []
+
+    def submit(self, func, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def shutdown(self, block: bool = True) -> None:
+        pass
+
+    @classmethod
+    def from_site(cls, site, controller):  # type: ignore[no-untyped-def]
+        from parsl import ThreadPoolExecutor
+
+        cls.built.append((site.name, dict(controller)))
+        return ThreadPoolExecutor(label=site.name)
+
+
+@pytest.fixture
+def plugged():
+    from parsl import plugins
+
+    class WithContainers(_Plugged):
+        supports_containers = True
+
+    class NoFromSite(ParslExecutor):
+        supports_containers = True
+        submit = _Plugged.submit
+        shutdown = _Plugged.shutdown
+
+    _Plugged.built = []
+    plugins.register("executor", "plugged", _Plugged)
+    plugins.register("executor", "plugged_c", WithContainers)
+    plugins.register("executor", "objects_only", NoFromSite)
+    yield _Plugged.built
+    for name in ("plugged", "plugged_c", "objects_only"):
+        plugins.unregister("executor", name)
+
+
+def test_plugin_executors_are_built_by_their_from_site(plugged):
+    c = config_from_dict(_cfg(_site(site="p", execution={"executor": "plugged"}), controller={"port": 5000}))
+    assert [e.label for e in c.executors] == ["p"] and plugged == [("p", {"port": 5000})]
+    # a container, only for an executor that can run one
+    c = config_from_dict(_cfg(_site(site="q", execution={"executor": "plugged_c", "container": {"type": "docker", "image": "i"}})))
+    assert [e.label for e in c.executors] == ["q"]
+    with pytest.raises(ConfigurationError, match="cannot run its workers in a container") as ei:
+        config_from_dict(_cfg(_site(execution={"executor": "plugged", "container": {"type": "docker", "image": "i"}})))
+    assert ei.value.path == "sites[0].execution.container"
+    with pytest.raises(ConfigurationError, match=r"cannot be configured from a 0\.5\.0 site dict") as ei:
+        config_from_dict(_cfg(_site(execution={"executor": "objects_only"})))
+    assert ei.value.path == "sites[0].execution.executor"
+
+
 BAD = [
     # the top level
     ([], None),
@@ -169,6 +242,7 @@ BAD = [
     (_cfg(_site(execution={"executor": "ipp", "container": {"image": "i"}})), "sites[0].execution.container.type"),
     (_cfg(_site(execution={"executor": "ipp", "container": {"type": "docker"}})), "sites[0].execution.container.image"),
     (_cfg(_site(execution={"executor": "nosuchexecutor"})), "sites[0].execution.executor"),
+    (_cfg(_site(execution={"executor": "threads", "container": {"type": "docker", "image": "i"}})), "sites[0].execution.container"),
     (_cfg(_site(data="x")), "sites[0].data"),
     (_cfg(_site(data={"working_dir": 3})), "sites[0].data.working_dir"),
     (_cfg(_site(data={"workdir": "/w"})), "sites[0].data.workdir"),
@@ -215,6 +289,11 @@ BAD = [
     (_cfg(globals={"initializeLogging": "yes"}), "globals.initializeLogging"),
     (_cfg(globals={"monitoring": 1}), "globals.monitoring"),
     (_cfg(globals={"strategy": 3}), "globals.strategy"),
+    # None is a value only where the 0.5.0 guide allows it
+    (_cfg(globals={"retries": None}), "globals.retries"),
+    (_cfg(globals={"runDir": None}), "globals.runDir"),
+    (_cfg(globals={"lazyErrors": None}), "globals.lazyErrors"),
+    (_cfg(_site(execution={"executor": None})), "sites[0].execution.executor"),
     # the controller
     (_cfg(controller="c"), "controller"),
     (_cfg(controller={"host": "x"}), "controller.host"),
@@ -231,6 +310,7 @@ BAD = [
     (_cfg(controller={"portRange": ""}), "controller.portRange"),
     (_cfg(controller={"portRange": True}), "controller.portRange"),
     (_cfg(controller={"portRange": [1, 2]}), "controller.portRange"),
+    (_cfg(controller={"portRange": Decimal("5000")}), "controller.portRange"),  # a string or an int, nothing that prints like one
     (_cfg(controller={"reuse": "yes"}), "controller.reuse"),
 ]
 

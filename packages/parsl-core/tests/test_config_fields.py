@@ -89,6 +89,17 @@ def test_the_first_values_a_field_refuses(field, value):
         ok.validate()
 
 
+def test_the_documented_defaults():
+    c = Config()
+    (ex,) = c.executors
+    assert isinstance(ex, ThreadPoolExecutor) and ex.max_workers == 4  # one pool of 4 threads
+    assert (c.lazy_errors, c.retries, c.app_cache, c.checkpoint_files, c.checkpoint_mode, c.checkpoint_period) == (True, 0, True, (), None, None)
+    assert (c.run_dir, c.memoizer, c.initialize_logging, c.usage_tracking, c.monitoring) == ("runinfo", None, True, False, False)
+    assert (c.exit_mode, c.internal_tasks_max_threads, c.exit_wait, c.dependency_resolver) == ("cleanup", 10, 30.0, None)
+    assert (c.strategy, c.strategy_period, c.max_idletime, c.garbage_collect, c.project_name) == ("simple", 5, 120.0, True, None)
+    assert (c.retry_handler, c.std_autopath, c.controller, dict(c.site_data)) == (None, None, None, {})
+
+
 def test_executors_take_none_one_or_any_iterable_and_need_unique_labels():
     default = Config(executors=None).executors
     assert len(default) == 1 and isinstance(default[0], ThreadPoolExecutor)

@@ -45,8 +45,9 @@ def test_timed_python_app_fails_at_the_deadline_while_blocked_in_c(dfk):
         return "finished"
 
     f = blocked()
-    with pytest.raises(AppTimeout, match=r"walltime of 0\.3 s"):
+    with pytest.raises(AppTimeout, match=r"walltime of 0\.3 s") as ei:
         f.result(timeout=30)
+    assert ei.value.exitcode == -1  # as for a bash app's timeout
     assert not left_the_wait.is_set()  # it failed at the deadline, not when the call returned
     gate.set()
     assert left_the_wait.wait(30)  # once the C call returns, the thread is stopped too
@@ -169,7 +170,7 @@ except AppTimeout:
     print("timeout after", time.monotonic() - t0)
 assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
 assert TimedCall(nap, 0.2, "nap")(0) == 0
-time.sleep(0.5)  # a timer left armed would kill the process here ("Alarm clock")
+time.sleep(1.5)  # a timer left armed (even re-armed for a second) would kill the process here ("Alarm clock")
 mine = []
 signal.signal(signal.SIGALRM, lambda *a: mine.append(1))
 try:
@@ -207,6 +208,9 @@ def test_which_functions_take_the_walltime_keyword_and_its_default():
     def through_kwargs(x, **kw):
         pass
 
+    def keyword_only(x, *, walltime=3):
+        pass
+
     def none(x):
         pass
 
@@ -222,6 +226,7 @@ def test_which_functions_take_the_walltime_keyword_and_its_default():
 
     assert walltime_parameter(named) == (True, 5)
     assert walltime_parameter(through_kwargs) == (True, None)
+    assert walltime_parameter(keyword_only) == (True, 3)
     assert walltime_parameter(none) == (False, None)
     assert walltime_parameter(positional_only) == (False, None)
     assert walltime_parameter(positional_only_and_kwargs) == (True, None)
@@ -242,6 +247,14 @@ def test_a_timed_call_that_ends_in_time_returns_its_value(dfk):
         return len(steps)
 
     assert busy(30).result(timeout=120) == 30
+
+    @App("python", dfk, walltime=1.0)
+    def brief():
+        for _ in range(10):
+            time.sleep(0.01)
+        return "in time"
+
+    assert brief().result(timeout=60) == "in time"  # a walltime under a second is waited out too
 
 
 def test_timed_call_pickles_whole():
@@ -359,9 +372,11 @@ def test_the_watchdog_forgets_calls_that_ended():
             wd.disarm(wd.arm(3600.0, "ended"))
         done.set()
 
+    watchdogs = {t for t in threading.enumerate() if t.name == "parsl-walltime"}
     threading.Thread(target=calls, daemon=True).start()  # (a thread the watchdog may signal)
     assert done.wait(60)
     assert len(wd._heap) <= 1025
+    assert len({t for t in threading.enumerate() if t.name == "parsl-walltime"} - watchdogs) == 1  # one thread for them all
     kept = []
     for _ in range(10):  # calls still running are never dropped
         kept.append(wd.arm(3600.0, "running"))
