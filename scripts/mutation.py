@@ -50,8 +50,10 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "dependencies": (f"{CORE}/dataflow/dependencies.py", [f"{CORE_TESTS}/test_upstream_futures.py", f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_seed_examples.py", f"{CORE_TESTS}/test_files.py"]),
     "dependency_resolvers": (f"{CORE}/dataflow/dependency_resolvers.py", [f"{CORE_TESTS}/test_dependency_resolvers.py", f"{CORE_TESTS}/test_python_apps.py"]),
     "states": (f"{CORE}/dataflow/states.py", [f"{CORE_TESTS}/test_states.py", f"{CORE_TESTS}/test_python_apps.py"]),
-    "memo_keys": (f"{CORE}/dataflow/memoization.py", [f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_memo_seeds.py", f"{CORE_TESTS}/test_checkpoint_modes.py"]),
-    "checkpoint_store": (f"{CORE}/dataflow/checkpoint_store.py", [f"{CORE_TESTS}/test_checkpoint_damage.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_checkpoint_processes.py", f"{CORE_TESTS}/test_checkpoint_050.py"]),
+    "memo_keys": (f"{CORE}/dataflow/memoization.py", [f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_memo_seeds.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_upstream_memo.py", f"{CORE_TESTS}/test_memoizers.py", f"{CORE_TESTS}/test_checkpoint_050.py", f"{CORE_TESTS}/test_checkpoint_damage.py"]),
+    # of the driver-process tests, the two that exercise the store: a killed driver's unclosed
+    # file, and drivers claiming file names in one directory (the others test run dirs and signals)
+    "checkpoint_store": (f"{CORE}/dataflow/checkpoint_store.py", [f"{CORE_TESTS}/test_checkpoint_damage.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_checkpoint_050.py", f"{CORE_TESTS}/test_checkpoint_processes.py::test_driver_killed_then_resumed[sigkill-task_exit]", f"{CORE_TESTS}/test_checkpoint_processes.py::test_drivers_told_to_share_a_run_dir_still_write_separate_files"]),
     "bash": (f"{CORE}/app/bash.py", [f"{CORE_TESTS}/test_bash_apps.py", f"{CORE_TESTS}/test_seed_examples.py"]),
     "walltime": (f"{CORE}/app/walltime.py", [f"{CORE_TESTS}/test_walltime.py", f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_bash_apps.py"]),
     "kernel": (f"{CORE}/dataflow/dflow.py", [f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_lifecycle.py", f"{CORE_TESTS}/test_runtime.py"]),

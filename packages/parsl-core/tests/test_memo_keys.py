@@ -1,11 +1,13 @@
 """App caching: what goes into a cache key, and what is (not) cached. Real kernel, real threads."""
 from __future__ import annotations
 
+import enum
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+import types
 from dataclasses import dataclass
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 import parsl
 from parsl import bash_app, python_app
 from parsl.app.errors import UnkeyableArgument
-from parsl.dataflow.memoization import id_for_memo
+from parsl.dataflow.memoization import function_hash, id_for_memo
 
 CALLS: dict[str, int] = {}
 _lock = threading.Lock()
@@ -124,7 +126,7 @@ def test_keys_of_set_frozenset_and_dict_arguments_are_the_same_in_every_process(
     the elements, or a checkpointed call with a set argument never hits in a later run."""
     script = textwrap.dedent(
         """
-        from parsl.dataflow.memoization import id_for_memo
+        from parsl.dataflow.memoization import function_hash, id_for_memo
         words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
         for value in (set(words), frozenset(words), {w: len(w) for w in words}, {w: set(w) for w in words}):
             print(id_for_memo(value).hex())
@@ -402,3 +404,192 @@ def test_a_cache_hit_completes_the_calls_data_futures(k: parsl.DataFlowKernel) -
     assert second.result() == 0
     assert second.outputs[0].result().filepath.endswith("made.txt")
     assert open("made.txt").read() == "made\n"  # the command ran once
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+
+#: one value of each kind a key is built for; no two of them may share a key
+DISTINCT_VALUES = [
+    None, True, False, 0, 1, -1, 1.5, 2.5, 1 + 2j, 1 + 3j, 2 + 2j, "a", "b", "", b"a", b"b", b"",
+    range(3), range(4), range(1, 3), range(0, 3, 2), (1,), (2,), [1], [1, 1], {1}, frozenset({2}),
+    {"a": 1}, {"a": 2}, {"b": 1}, Color.RED, Color.BLUE, Point(1, 2), Point(2, 1),
+    parsl.File("a.txt"), parsl.File("b.txt"),
+]
+
+
+def test_each_argument_value_has_its_own_key_and_equal_values_hit(k: parsl.DataFlowKernel) -> None:
+    @python_app(cache=True)
+    def f(v):
+        _count("f")
+        return repr(v)
+
+    assert [f(v).result() for v in DISTINCT_VALUES] == [repr(v) for v in DISTINCT_VALUES]
+    assert CALLS["f"] == len(DISTINCT_VALUES)  # no two values shared a key
+    assert [f(v).result() for v in DISTINCT_VALUES] == [repr(v) for v in DISTINCT_VALUES]
+    assert CALLS["f"] == len(DISTINCT_VALUES)  # every repeat was a hit
+    # equal values built anew hit too
+    f(Point(1, 2)).result(), f(Color(2)).result(), f(complex(1, 3)).result(), f(range(0, 3, 2)).result()
+    assert CALLS["f"] == len(DISTINCT_VALUES)
+
+
+def _task(*args: object, **kwargs: object) -> types.SimpleNamespace:
+    return types.SimpleNamespace(func_name="f", fn_hash="0" * 64, args=args, kwargs=kwargs, ignore_for_cache=(), cache=True)
+
+
+class Blob:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@id_for_memo.register(Blob)
+def _blob_key(obj: Blob, output_ref: bool = False) -> list[str]:
+    return ["blob", obj.name]  # not bytes: pickled into the key
+
+
+class Raw:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+@id_for_memo.register(Raw)
+def _raw_key(obj: Raw, output_ref: bool = False) -> bytearray:
+    return bytearray(obj.data)  # bytes-like: used as it is
+
+
+def test_key_functions_returning_bytes_like_or_other_values(k: parsl.DataFlowKernel) -> None:
+    @python_app(cache=True)
+    def f(v):
+        _count("f")
+        return v.data if isinstance(v, Raw) else v.name
+
+    assert [f(v).result() for v in (Raw(b"a"), Raw(b"b"), Blob("a"), Blob("b"))] == [b"a", b"b", "a", "b"]
+    assert [f(v).result() for v in (Raw(b"a"), Raw(b"b"), Blob("a"), Blob("b"))] == [b"a", b"b", "a", "b"]
+    assert CALLS["f"] == 4
+
+
+def test_keys_are_fixed_so_checkpoints_of_earlier_runs_keep_hitting() -> None:
+    """The key of a call is part of the checkpoint format: a key computed differently (by a
+    later version, another Python, another process) would orphan every checkpoint written
+    before. These are the keys of a few calls covering the built-in key functions (enums and dataclasses
+    aside: their keys name the module that defines them); a change
+    here must be deliberate, and announced as one that makes old checkpoints miss."""
+    from parsl.dataflow.memoization import make_key
+
+    assert make_key(_task()) == "27458ffa7055df8e686ff90d9628d57596029563509268e9cb706549b8f92ebe"
+    assert make_key(_task(None, True, 7, -1.5, 2 + 3j, "héllo", b"\x00b", range(1, 9, 2))) == (
+        "0e6012d8f4b8a72cd198f2cd661b0569b1c1ced7dea9bb0b99d0849fc767b235"
+    )
+    assert make_key(_task((1, "a"), [2.0], {3}, frozenset({"x"}), {"k": [None]})) == (
+        "21487a6bd8f49524347a709343de4cce9a9835d32651383dcfc365f12b9347d1"
+    )
+    assert make_key(_task(1, inputs=[parsl.File("in.txt")], outputs=[parsl.File("out.txt")], scale=2)) == (
+        "35b9600c6ac60518dbf28f10306737a7df89b445f1fa84cca53659ee900aced5"
+    )
+    assert make_key(_task(Blob("x"), Raw(b"y"))) == "f064d42ee52b12a3af09855864a4d157fe0ff88bcab0f292a8368e69d6fcb56d"
+
+
+def test_the_hash_of_an_apps_source_is_fixed(tmp_path: os.PathLike[str]) -> None:
+    """A function defined in a file is keyed by its module, name and source text, which do not
+    change with the process or the Python version (a code object would)."""
+    mod = os.path.join(tmp_path, "memo_golden_app.py")
+    with open(mod, "w") as f:
+        f.write("def scale(x, factor=3):\n    # triple it\n    return x * factor\n")
+    script = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import memo_golden_app as m; from parsl.dataflow.memoization import function_hash; print(function_hash(m.scale))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "a16868fc845c825095dda989bd2aa3702f5d178b5061174d1233e4f7cccdce23"
+
+
+def test_editing_a_function_without_source_changes_its_key(k: parsl.DataFlowKernel) -> None:
+    """Functions defined by exec (notebooks, generated code) are keyed by their code object and
+    default values: a change in a nested function, in a set constant or in a default value is
+    a new function, whose first call runs."""
+    body = "    _count('g')\n    return [(lambda y: y + {inc})(x), x in {{'a', '{s}'}}]\n"
+    versions = [
+        ("def g(x):\n", 1, "b"),
+        ("def g(x):\n", 2, "b"),  # the nested function
+        ("def g(x):\n", 2, "c"),  # the set constant
+        ("def g(x, d=1):\n", 2, "c"),
+        ("def g(x, d=2):\n", 2, "c"),  # a default
+        ("def g(x, *, d=2):\n", 2, "c"),
+        ("def g(x, *, d=3):\n", 2, "c"),  # a keyword-only default
+    ]
+    ns: dict[str, object] = {"python_app": python_app, "_count": _count}
+    for n, (head, inc, s) in enumerate(versions):
+        exec(compile("@python_app(cache=True)\n" + head + body.format(inc=inc, s=s), f"<v{n}>", "exec"), ns)
+        assert ns["g"](1).result() == [1 + inc, False]  # type: ignore[operator]
+        assert ns["g"](1).result() == [1 + inc, False]  # type: ignore[operator]
+        assert CALLS["g"] == n + 1
+    # a default no key function knows still gives a key, the same for any such object
+    exec("def h(x, d=object()):\n    return x\n", ns)
+    first = function_hash(ns["h"])  # type: ignore[arg-type]
+    exec("def h(x, d=object()):\n    return x\n", ns)
+    assert function_hash(ns["h"]) == first  # type: ignore[arg-type]
+
+
+def test_key_functions_are_told_which_values_are_outputs(k: parsl.DataFlowKernel) -> None:
+    """As upstream: ``output_ref`` is True for the files in ``outputs=`` and False everywhere
+    else (inputs, other arguments, inside containers), so a key function may key an output
+    by its name only."""
+    seen: list[tuple[str, bool]] = []
+    original = id_for_memo.dispatch(parsl.File)
+
+    @id_for_memo.register(parsl.File)
+    def _file_key(obj: parsl.File, output_ref: bool = False) -> bytes:
+        seen.append((obj.filename, output_ref))
+        return obj.url.encode()
+
+    try:
+        @python_app(cache=True)
+        def f(*args, **kwargs):
+            return len(args)
+
+        F = parsl.File
+        f(F("pos"), [F("pos-list")], (F("pos-tuple"),), other=F("kw"), by={"k": F("dict-value")}, in_set={F("in-set")},
+          inputs=[F("in")], outputs=[F("out1"), F("out2")]).result()
+        assert dict(seen) == {
+            "pos": False, "pos-list": False, "pos-tuple": False, "kw": False, "dict-value": False, "in-set": False,
+            "in": False, "out1": True, "out2": True,
+        }
+        seen.clear()
+        for value in ([F("list")], {F("set")}, {"k": F("dict")}, (F("tuple"),), F("alone")):
+            id_for_memo(value)
+        assert seen == [("list", False), ("set", False), ("dict", False), ("tuple", False), ("alone", False)]
+    finally:
+        id_for_memo.register(parsl.File)(original)
+
+
+def test_a_key_function_registered_for_a_builtin_type_is_used(k: parsl.DataFlowKernel) -> None:
+    original = id_for_memo.dispatch(float)
+
+    @id_for_memo.register(float)
+    def _rounded(obj: float, output_ref: bool = False) -> bytes:
+        return b"r" + repr(round(obj, 1)).encode()
+
+    try:
+        @python_app(cache=True)
+        def f(x):
+            _count("f")
+            return x
+
+        assert f(1.01).result() == 1.01
+        assert f(1.04).result() == 1.01  # the same key: 1.0
+        assert f(1.5).result() == 1.5
+        assert CALLS["f"] == 2
+    finally:
+        id_for_memo.register(float)(original)
+
+
+def test_an_ignored_keyword_does_not_hide_the_ones_after_it(k: parsl.DataFlowKernel) -> None:
+    @python_app(cache=True, ignore_for_cache=["a"])
+    def f(a=0, m=0, z=0):
+        _count("f")
+        return (m, z)
+
+    assert f(a=1, m=1, z=1).result() == (1, 1)
+    assert f(a=2, m=1, z=1).result() == (1, 1)  # only the ignored keyword differs: a hit
+    assert f(a=1, m=1, z=2).result() == (1, 2)
+    assert f(a=1, m=2, z=2).result() == (2, 2)
+    assert CALLS["f"] == 3

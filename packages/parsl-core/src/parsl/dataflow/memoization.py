@@ -167,8 +167,20 @@ def function_hash(func: Callable[..., Any]) -> str:
         body = where + b"src" + inspect.getsource(target).encode()
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
-        body = where + (b"code" + _code_bytes(code) if code is not None else f"{type(target).__module__}.{type(target).__qualname__}".encode())
+        if code is not None:
+            body = where + b"code" + _code_bytes(code) + _defaults_bytes(target)
+        else:
+            body = where + f"{type(target).__module__}.{type(target).__qualname__}".encode()
     return hashlib.sha256(body).hexdigest()
+
+
+def _defaults_bytes(func: Any) -> bytes:
+    """The default argument values, which the source shows and the code object does not."""
+    defaults = (tuple(getattr(func, "__defaults__", None) or ()), dict(getattr(func, "__kwdefaults__", None) or {}))
+    try:
+        return _tagged(b"d", key_bytes(defaults))
+    except Exception:  # a default no key function knows: its type, at least
+        return _tagged(b"d", repr([type(d).__qualname__ for d in (*defaults[0], *defaults[1].values())]).encode())
 
 
 def _code_bytes(code: types.CodeType) -> bytes:
@@ -361,7 +373,7 @@ class BasicMemoizer(InMemoryMemoizer):
         self.checkpoint_dir: str | None = None
         self._writer: CheckpointWriter | None = None
         self._wlock = threading.Lock()
-        self._pending: dict[str, None] = {}
+        self._pending: dict[str, str] = {}  # key -> the app's name, for warnings
         self._carry: list[bytes] = []
         self._last_sync = 0.0
         self._stop = threading.Event()
@@ -429,7 +441,7 @@ class BasicMemoizer(InMemoryMemoizer):
             return
         with self._lock:
             self._table[key] = result
-            self._pending[key] = None
+            self._pending[key] = task.func_name
 
     def checkpoint(self) -> str | None:
         """Write every result not yet checkpointed (and fsync); return the checkpoint
@@ -453,8 +465,8 @@ class BasicMemoizer(InMemoryMemoizer):
         with self._lock:
             keys, self._pending = self._pending, {}
             carry, self._carry = self._carry, []
-            values = [(k, self._table[k]) for k in keys]
-        records = [r for k, v in values if (r := self._encode(k, now, v)) is not None]
+            values = [(k, name, self._table[k]) for k, name in keys.items()]
+        records = [r for k, name, v in values if (r := self._encode(k, now, v, name)) is not None]
         try:
             with self._wlock:
                 self._writer.open()
@@ -464,7 +476,7 @@ class BasicMemoizer(InMemoryMemoizer):
                 self._written += len(records) + len(carry)
         except BaseException:
             with self._lock:  # nothing was written: keep it for the next checkpoint
-                self._pending = {**dict.fromkeys(keys), **self._pending}
+                self._pending = {**keys, **self._pending}
                 self._carry = carry + self._carry
             raise
         logger.info("checkpointed %d results to %s", len(records) + len(carry), self._writer.path)
@@ -530,11 +542,11 @@ class BasicMemoizer(InMemoryMemoizer):
             self._append(v.entry.frame)
         return MemoHit(value)
 
-    def _encode(self, key: str, time_ns: int, value: Any) -> bytes | None:
+    def _encode(self, key: str, time_ns: int, value: Any, func_name: str) -> bytes | None:
         try:
             return encode(key, time_ns, value)
         except Exception as e:
-            self._unpicklable(key, e)
+            self._unpicklable(func_name, e)
             return None
 
     def _unpicklable(self, name: str, e: Exception) -> None:
