@@ -96,6 +96,28 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     "delivers the exception at the first check after the watchdog sets it, which in disarm() is the lock's release call, still "
     "inside call_with_walltime's try; a guard for an interpreter that checks later. A stress of 8,000 racing calls "
     "(test_calls_ending_right_at_their_deadline_never_wedge_the_watchdog) behaves the same without it",
+    ("memo_keys", 62, "constant: False -> True"): "the default output_ref of the base key function: the base is reached through "
+    "key_bytes, which always passes output_ref, or by a direct call for a dataclass or enum, whose key does not read it",
+    ("memo_keys", 95, "constant: False -> True"): "the built-in key function of None does not read output_ref, so its default is never used",
+    ("memo_keys", 100, "constant: False -> True"): "the built-in key function of bool does not read output_ref, so its default is never used",
+    ("memo_keys", 105, "constant: False -> True"): "the built-in key function of int does not read output_ref, so its default is never used",
+    ("memo_keys", 111, "constant: False -> True"): "the built-in key function of float does not read output_ref, so its default is never used",
+    ("memo_keys", 116, "constant: False -> True"): "the built-in key function of complex does not read output_ref, so its default is never used",
+    ("memo_keys", 121, "constant: False -> True"): "the built-in key function of str does not read output_ref, so its default is never used",
+    ("memo_keys", 127, "constant: False -> True"): "the built-in key function of bytes does not read output_ref, so its default is never used",
+    ("memo_keys", 132, "constant: False -> True"): "the built-in key function of File does not read output_ref, so its default is never used",
+    ("memo_keys", 156, "constant: False -> True"): "the built-in key function of range does not read output_ref, so its default is never used",
+    ("memo_keys", 222, "constant: 1 -> 2"): "the start value of pos in make_key is never read: enumerate sets it before any "
+    "positional argument can fail, and a keyword argument's failure names the keyword",
+    ("memo_keys", 381, "constant: False -> True"): "_closed as constructed: start() sets it to False before any use, and close() of a "
+    "memoizer never started has nothing to close either way",
+    ("memo_keys", 384, "constant: 0 -> 1"): "_written as constructed: start() resets it to 0 before anything is counted or written",
+    ("memo_keys", 474, "drop call statement"): "the fsync of a manual/periodic/dfk_exit checkpoint: the records are in the page cache "
+    "(shared memory map) either way; only an OS crash or power loss tells the difference",
+    ("memo_keys", 568, "compare#0: GtE -> Lt"): "how often task_exit mode fsyncs (at most once a second): durability against an OS "
+    "crash and cost, not what any reader of the file sees",
+    ("memo_keys", 568, "binop: Sub -> Add"): "the same fsync interval (here: an fsync after every record)",
+    ("memo_keys", 569, "drop call statement"): "the same fsync in task_exit mode (close() still fsyncs)",
 }
 
 _NEGATED: dict[type, type] = {
