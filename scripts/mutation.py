@@ -118,6 +118,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     "crash and cost, not what any reader of the file sees",
     ("memo_keys", 568, "binop: Sub -> Add"): "the same fsync interval (here: an fsync after every record)",
     ("memo_keys", 569, "drop call statement"): "the same fsync in task_exit mode (close() still fsyncs)",
+    ("memo_keys", 269, "boolop: And -> Or"): "InMemoryMemoizer.lookup's own check of enabled and task.cache: its table is filled "
+    "only by update/update_exception, which keep that check, and every caller (the kernel, check_memo) skips uncached tasks",
 }
 
 _NEGATED: dict[type, type] = {

@@ -527,6 +527,24 @@ def test_editing_a_function_without_source_changes_its_key(k: parsl.DataFlowKern
     first = function_hash(ns["h"])  # type: ignore[arg-type]
     exec("def h(x, d=object()):\n    return x\n", ns)
     assert function_hash(ns["h"]) == first  # type: ignore[arg-type]
+    exec("import threading\ndef h(x, d=threading.Lock()):\n    return x\n", ns)
+    assert function_hash(ns["h"]) != first  # type: ignore[arg-type]
+
+
+def test_a_callable_object_as_a_cached_app_is_keyed_by_its_type(k: parsl.DataFlowKernel) -> None:
+    class Scale:
+        def __call__(self, x):
+            _count("scale")
+            return 3 * x
+
+    class Shift:
+        def __call__(self, x):
+            _count("shift")
+            return x + 3
+
+    scale, shift = python_app(cache=True)(Scale()), python_app(cache=True)(Shift())
+    assert [scale(1).result(), scale(1).result(), shift(1).result(), shift(1).result()] == [3, 3, 4, 4]
+    assert CALLS == {"scale": 1, "shift": 1}
 
 
 def test_key_functions_are_told_which_values_are_outputs(k: parsl.DataFlowKernel) -> None:

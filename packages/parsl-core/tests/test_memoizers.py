@@ -93,7 +93,8 @@ def test_only_cached_apps_are_remembered_results_and_failures_alike(make: type) 
 
 @pytest.mark.parametrize("make", [lambda: InMemoryMemoizer(enabled=False), lambda: BasicMemoizer(enabled=False)], ids=["in_memory", "basic"])
 def test_a_disabled_memoizer_remembers_nothing(make: Any) -> None:
-    with _load(make()):
+    memoizer = make()
+    with _load(memoizer):
         cached_double(1).result()
         cached_double(1).result()
         with pytest.raises(ValueError):
@@ -101,6 +102,7 @@ def test_a_disabled_memoizer_remembers_nothing(make: Any) -> None:
         with pytest.raises(ValueError):
             cached_fail(1).result()
     assert RAN == [1, 1, -1, -1]
+    assert len(memoizer) == 0  # nothing was even stored
 
 
 def test_the_basic_memoizers_keywords() -> None:
@@ -287,3 +289,94 @@ def test_cleanup_waits_for_a_periodic_checkpoint_in_progress() -> None:
     assert _Blocking.entered.wait(30)  # the periodic thread is pickling it
     dfk.cleanup()  # the pickling ends when release times out
     assert [e.value() for e in _records(dfk.run_dir)] == [7]
+
+
+def test_the_050_memoizer_takes_only_the_successful_results_of_its_checkpoint_dict() -> None:
+    from concurrent.futures import Future
+
+    from parsl.dataflow.memoization import Memoizer
+
+    ok: Future[Any] = Future()
+    ok.set_result("ok")
+    failed: Future[Any] = Future()
+    failed.set_exception(ValueError("no"))
+    pending: Future[Any] = Future()  # never done: must not be waited on
+    cancelled: Future[Any] = Future()
+    cancelled.cancel()
+    (entry,), _ = checkpoint_store.decode_file("x", checkpoint_store.MAGIC + checkpoint_store.encode("e", 1, "from a record"))
+    given = {"ok": ok, "failed": failed, "pending": pending, "cancelled": cancelled, "plain": 3, "e": entry}
+    memo = Memoizer(None, checkpoint=given)  # memoize defaults to True
+    assert {h: memo.hash_lookup(h).result() for h in ("ok", "plain", "e")} == {"ok": "ok", "plain": 3, "e": "from a record"}
+    for h in ("failed", "pending", "cancelled"):
+        with pytest.raises(KeyError):
+            memo.hash_lookup(h)
+    off = Memoizer(None, memoize=False, checkpoint={"ok": ok})
+    with pytest.raises(KeyError):  # as 0.5.0: with memoize off, the checkpoint is not used
+        off.hash_lookup("ok")
+
+
+_SLOW_ENTERED = threading.Event()
+_SLOW_RELEASE = threading.Event()
+UNPICKLED: list[int] = []
+
+
+def _restore_slowly(x: int) -> int:
+    UNPICKLED.append(x)
+    _SLOW_ENTERED.set()
+    _SLOW_RELEASE.wait(30)
+    return x
+
+
+class SlowToLoad:
+    """Checkpointed as a call of _restore_slowly: its unpickling waits to be released."""
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_slowly, (self.x,))
+
+
+def _inside(thread: threading.Thread, function: str) -> bool:
+    frame = sys._current_frames().get(thread.ident)  # type: ignore[arg-type]
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def test_a_second_call_while_a_loaded_result_is_unpickled_waits_and_hits() -> None:
+    """Two identical calls at once on a result loaded from a checkpoint: the first unpickles
+    it, the second waits for that and gets the same value; neither runs the task."""
+    import time
+
+    @python_app(cache=True)
+    def slow_to_load(x):
+        _ran(x)
+        return SlowToLoad(x)
+
+    first = _load(checkpoint_mode="task_exit")
+    slow_to_load(1).result()
+    first.cleanup()
+    RAN.clear()
+    UNPICKLED.clear()
+    _SLOW_ENTERED.clear()
+    _SLOW_RELEASE.clear()
+    dfk = _load(checkpoint_files=[first.run_dir])
+    futures: dict[str, Any] = {}
+    a = threading.Thread(target=lambda: futures.__setitem__("a", slow_to_load(1)))
+    b = threading.Thread(target=lambda: futures.__setitem__("b", slow_to_load(1)))
+    a.start()
+    assert _SLOW_ENTERED.wait(30)  # a is unpickling the result
+    b.start()
+    deadline = time.monotonic() + 30
+    while not _inside(b, "_first_use"):  # b is waiting for a's unpickling
+        assert b.is_alive() and time.monotonic() < deadline
+        time.sleep(0.001)
+    _SLOW_RELEASE.set()
+    a.join(30)
+    b.join(30)
+    assert futures["a"].result(timeout=30) == futures["b"].result(timeout=30) == 1
+    assert RAN == [] and UNPICKLED == [1]
+    dfk.cleanup()
