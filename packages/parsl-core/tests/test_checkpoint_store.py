@@ -152,3 +152,164 @@ def test_without_posix_fallocate_the_file_is_preallocated_with_zeros(tmp_path: o
     assert [e.key for e in checkpoint_store.read_file(w.path)] == [f"k{i}" for i in range(5)]  # type: ignore[arg-type]
     w.close()
     assert os.path.getsize(w.path) == len(MAGIC) + sum(map(len, records))  # type: ignore[arg-type]
+
+
+def test_a_key_length_past_the_end_of_its_record_is_damage(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    """A frame with a right checksum whose key length field points past the payload."""
+    payload = struct.pack("<H", 500) + b"short" + pickle.dumps(1)
+    head = struct.pack("<IQ", len(payload), 1)
+    liar = SYNC + head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
+    path = _write(os.path.join(tmp_path, "tasks.pkl"), MAGIC + liar + encode("k", 1, "kept"))
+    assert [(e.key, e.value()) for e in checkpoint_store.read_file(path)] == [("k", "kept")]
+    assert len(_warnings(caplog)) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_checkpoint_owned_by_another_user_is_refused(tmp_path: os.PathLike[str]) -> None:
+    path = _write(os.path.join(tmp_path, "tasks.pkl"), MAGIC + encode("k", 1, 1))
+    os.chown(path, 1, 1)
+    with pytest.raises(checkpoint_store.UnsafeCheckpoint, match="owned by uid 1, not by you"):
+        checkpoint_store.load([path])
+
+
+def test_loading_logs_how_many_records_each_file_held(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "parsl")
+    a = _write(os.path.join(tmp_path, "a.pkl"), MAGIC + b"".join(encode(f"k{i}", i, i) for i in range(3)))
+    b = _write(os.path.join(tmp_path, "b.pkl"), MAGIC)
+    checkpoint_store.load([a, b])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded ")]
+    assert lines == [f"loaded 3 checkpoint records from {a}", f"loaded 0 checkpoint records from {b}"]
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o650, 0o707])
+def test_an_existing_checkpoint_directory_others_can_use_is_made_private(tmp_path: os.PathLike[str], mode: int) -> None:
+    d = os.path.join(tmp_path, "checkpoint")
+    os.mkdir(d)
+    os.chmod(d, mode)
+    w = CheckpointWriter(d)
+    w.open()
+    w.close()
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+
+
+def _maps_of(path: str) -> list[str]:
+    """This process's memory maps of the file at ``path`` (by inode: the map names the
+    temporary name the file was created under)."""
+    inode = str(os.stat(path).st_ino)
+    with open("/proc/self/maps") as f:
+        return [line for line in f if line.split()[4:5] == [inode]]
+
+
+def test_an_open_writer_reserves_a_mebibyte_and_close_releases_everything(tmp_path: os.PathLike[str]) -> None:
+    fds = len(os.listdir("/proc/self/fd"))
+    w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    record = encode("k", 1, 1)
+    w.append(record)
+    assert os.path.getsize(w.path) == MIB  # type: ignore[arg-type]
+    assert _maps_of(w.path)  # type: ignore[arg-type]
+    w.close()
+    w.close()  # idempotent
+    assert os.path.getsize(w.path) == len(MAGIC) + len(record)  # type: ignore[arg-type]
+    assert _maps_of(w.path) == []  # type: ignore[arg-type]
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_a_writer_whose_file_cannot_be_named_cleans_up(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error while claiming the file's name (here an I/O error from link) propagates and
+    leaves no temporary file and no open descriptor."""
+    import errno as _errno
+
+    def broken_link(src: str, dst: str) -> None:
+        raise OSError(_errno.EIO, "I/O error")
+
+    monkeypatch.setattr(os, "link", broken_link)
+    d = os.path.join(tmp_path, "checkpoint")
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError, match="I/O error"):
+        CheckpointWriter(d).open()
+    assert os.listdir(d) == []
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_without_hard_links_no_descriptor_is_left_behind(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(_errno.EPERM, "hard links not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    fds = len(os.listdir("/proc/self/fd"))
+    w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    w.append(encode("k", 1, 1))
+    w.close()
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert [e.key for e in checkpoint_store.read_file(w.path)] == ["k"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("err", ["EOPNOTSUPP", "EINVAL"])
+def test_a_file_system_without_preallocation_gets_zeros_written(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch, err: str) -> None:
+    import errno as _errno
+
+    def unsupported(fd: int, offset: int, size: int) -> None:
+        raise OSError(getattr(_errno, err), "not supported")
+
+    monkeypatch.setattr(os, "posix_fallocate", unsupported)
+    w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    w.append(encode("k", 1, 1))
+    assert os.path.getsize(w.path) == MIB  # type: ignore[arg-type]
+    w.close()
+    assert [e.key for e in checkpoint_store.read_file(w.path)] == ["k"]  # type: ignore[arg-type]
+
+
+def test_a_full_disk_fails_the_append_and_keeps_what_was_written(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    first = encode("a", 1, 1)
+    w.append(first)
+
+    def full(fd: int, offset: int, size: int) -> None:
+        raise OSError(_errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match="No space left"):
+        w.append(encode("b", 2, b"x" * (2 * MIB)))
+    w.close()
+    assert [e.key for e in checkpoint_store.read_file(w.path)] == ["a"]  # type: ignore[arg-type]
+
+
+def test_a_driver_without_stdin_keeps_one_checkpoint_file(tmp_path: os.PathLike[str]) -> None:
+    """With descriptor 0 closed (a daemonised driver), the checkpoint file may get descriptor
+    0: it is still this writer's open file."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os
+        from parsl.dataflow.checkpoint_store import CheckpointWriter, encode
+        os.close(0)
+        w = CheckpointWriter("checkpoint")
+        w.append(encode("a", 1, 1))
+        w.open()
+        w.append(encode("b", 2, 2))
+        w.close()
+        print(sorted(os.listdir("checkpoint")), os.path.getsize(w.path))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert out == f"['tasks.pkl'] {len(MAGIC) + len(encode('a', 1, 1)) + len(encode('b', 2, 2))}\n"
+
+
+def test_records_after_a_stretch_of_zeros_load(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Zeros where records were (a crash on a file system that shows unwritten blocks as zeros)
+    with records after them: the zeros are one damaged stretch, the records after it load, the
+    first of them right where a read chunk starts."""
+    a, b, c = encode("a", 1, 1), encode("b", 2, 2), encode("c", 3, 3)
+    head = MAGIC + a
+    data = head + bytes(2 * MIB - len(head)) + b + c
+    path = _write(os.path.join(tmp_path, "tasks.pkl"), data)
+    assert [e.key for e in checkpoint_store.read_file(path)] == ["a", "b", "c"]
+    (warning,) = _warnings(caplog)
+    assert f"byte offset {len(head)} skipped ({2 * MIB - len(head)} bytes of {len(data)})" in warning

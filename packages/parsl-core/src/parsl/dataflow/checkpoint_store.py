@@ -123,7 +123,9 @@ class _Source:
     def fill(self, upto: int) -> None:
         while not self.eof and self.base + len(self.buf) < upto:
             assert self.fd is not None
-            chunk = os.read(self.fd, max(self.CHUNK, upto - self.base - len(self.buf)))
+            # a chunk at a time: ``upto`` may come from a damaged length field, or be "all"
+            # (end()), and os.read allocates what it is asked for before reading
+            chunk = os.read(self.fd, self.CHUNK)
             if not chunk:
                 self.eof = True
             self.buf += chunk
