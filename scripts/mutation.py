@@ -56,14 +56,14 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "checkpoint_store": (f"{CORE}/dataflow/checkpoint_store.py", [f"{CORE_TESTS}/test_checkpoint_store.py", f"{CORE_TESTS}/test_checkpoint_damage.py", f"{CORE_TESTS}/test_checkpoint_modes.py", f"{CORE_TESTS}/test_checkpoint_050.py", f"{CORE_TESTS}/test_checkpoint_processes.py::test_driver_killed_then_resumed[sigkill-task_exit]", f"{CORE_TESTS}/test_checkpoint_processes.py::test_drivers_told_to_share_a_run_dir_still_write_separate_files"]),
     "bash": (f"{CORE}/app/bash.py", [f"{CORE_TESTS}/test_bash_apps.py", f"{CORE_TESTS}/test_seed_examples.py"]),
     "walltime": (f"{CORE}/app/walltime.py", [f"{CORE_TESTS}/test_walltime.py", f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_bash_apps.py"]),
-    # the kernel's fast tests; of the driver-process tests only those of cleanup at exit (the
-    # signal ones test exit_signals, the concurrent-driver one rundir)
+    # the kernel's fast tests; of the driver-process tests those of cleanup at exit and one of
+    # the signal handlers it installs (the others test exit_signals, the concurrent-driver one rundir)
     "kernel": (f"{CORE}/dataflow/dflow.py", [
         f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_kernel.py", f"{CORE_TESTS}/test_upstream_futures.py", f"{CORE_TESTS}/test_dfk_050_api.py",
         f"{CORE_TESTS}/test_lean_future.py", f"{CORE_TESTS}/test_concurrency.py", f"{CORE_TESTS}/test_cleanup_bound.py", f"{CORE_TESTS}/test_task_feed.py",
         f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_lifecycle.py::test_dependency_chain_names_the_root_and_spends_no_retries",
         f"{CORE_TESTS}/test_lifecycle.py::test_independent_failures_resolve_lazily", f"{CORE_TESTS}/test_lifecycle.py::test_load_cleanup_cycles_leak_no_threads_or_fds",
-        f"{CORE_TESTS}/test_lifecycle.py::test_exit_without_cleanup_warns_and_finishes_tasks",
+        f"{CORE_TESTS}/test_lifecycle.py::test_exit_without_cleanup_warns_and_finishes_tasks", f"{CORE_TESTS}/test_lifecycle.py::test_sigterm_kills_running_commands_and_exits_quickly",
         *(f"{CORE_TESTS}/test_runtime.py::{t}" for t in ("test_thread_names_use_the_prefix", "test_run_log_is_compact_and_per_task_lines_are_off_by_default", "test_cleanup_runs_at_interpreter_exit", "test_debug_logging_turned_on_after_the_kernel_started")),
     ]),
     "scaling_decision": ("parsl-executors/src/parsl_executors/scaling/decision.py", ["packages/parsl-executors/tests/test_scaling_decision.py", "packages/parsl-executors/tests/test_strategy.py", "packages/parsl-executors/tests/test_block_failures.py::test_limit_must_be_positive"]),

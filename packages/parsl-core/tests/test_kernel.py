@@ -1,3 +1,209 @@
 """The DataFlowKernel's own decisions, with real threads: retries, lazy and eager failure,
 cancellation, submission failures, join apps, its public properties."""
 from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import threading
+from collections import Counter
+
+import pytest
+
+import parsl
+from parsl import DataFlowKernel, ThreadPoolExecutor, join_app, python_app
+from parsl.errors import WorkflowAborted
+
+ATTEMPTS: Counter[str] = Counter()
+_lock = threading.Lock()
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    ATTEMPTS.clear()
+
+
+def _attempt(name: str) -> int:
+    with _lock:
+        ATTEMPTS[name] += 1
+        return ATTEMPTS[name]
+
+
+@python_app
+def fails_first(name: str, failures: int) -> str:
+    n = _attempt(name)
+    if n <= failures:
+        raise RuntimeError(f"{name} attempt {n}")
+    return f"{name} ok after {n}"
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_each_task_gets_exactly_its_retries(retries: int, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "parsl")
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=4)], retries=retries)):
+        futs = {k: fails_first(f"t{k}", k) for k in range(retries + 3)}
+        for k, f in futs.items():
+            if k <= retries:
+                assert f.result(timeout=30) == f"t{k} ok after {k + 1}"
+            else:  # out of retries: the last attempt's error
+                with pytest.raises(RuntimeError, match=f"t{k} attempt {retries + 1}$"):
+                    f.result(timeout=30)
+    assert ATTEMPTS == Counter({f"t{k}": min(k, retries) + 1 for k in futs})
+    retry_lines = [r.getMessage() for r in caplog.records if "; retry " in r.getMessage()]
+    assert len(retry_lines) == sum(min(k, retries) for k in futs)
+    if retries:
+        assert any(line.endswith(f"retry {retries} of {retries}") for line in retry_lines)
+
+
+def test_an_aborted_workflow_retries_nothing_more() -> None:
+    """lazy_errors off: once a task has failed for good, a running task that fails is not
+    retried, and tasks waiting for dependencies fail with WorkflowAborted."""
+    gate = threading.Event()
+    started = threading.Event()
+
+    @python_app
+    def late_failure():
+        _attempt("late")
+        started.set()
+        gate.wait(30)
+        raise RuntimeError("late")
+
+    @python_app
+    def waits_for(x):
+        return x
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=4)], lazy_fail=False, retries=2)
+    late = late_failure()
+    assert started.wait(30)
+    never: cf.Future[int] = cf.Future()
+    waiting = waits_for(never)
+    bad = fails_first("bad", 10)
+    with pytest.raises(RuntimeError, match="bad attempt 3"):  # 1 + 2 retries, then the abort
+        bad.result(timeout=30)
+    with pytest.raises(WorkflowAborted) as ei:
+        waiting.result(timeout=30)
+    assert ei.value.task_id == bad.tid
+    gate.set()
+    with pytest.raises(RuntimeError, match="late"):
+        late.result(timeout=30)
+    assert ATTEMPTS == Counter({"bad": 3, "late": 1})
+    dfk.cleanup()
+
+
+def test_lazy_errors_keep_independent_work_going_after_failures() -> None:
+    @python_app
+    def waits_for(x):
+        return x + 1
+
+    gate: cf.Future[int] = cf.Future()
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)], lazy_fail=True):
+        later = waits_for(gate)
+        with pytest.raises(RuntimeError):
+            fails_first("bad", 1).result(timeout=30)
+        assert waits_for(1).result(timeout=30) == 2  # new work is accepted
+        gate.set_result(1)
+        assert later.result(timeout=30) == 2  # and waiting work still runs
+
+
+def test_a_dependency_failure_does_not_abort_an_eager_workflow_twice() -> None:
+    """lazy_errors off: the task that failed is the one WorkflowAborted names, not one of its
+    dependants (which fail with a DependencyError)."""
+    release = threading.Event()
+
+    @python_app
+    def root():
+        release.wait(30)
+        raise RuntimeError("root")
+
+    @python_app
+    def child(x):
+        return x
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)], lazy_fail=False)
+    r = root()
+    dependant = child(r)
+    gate: cf.Future[int] = cf.Future()
+    other = child(gate)
+    release.set()
+    with pytest.raises(parsl.app.errors.DependencyError):
+        dependant.result(timeout=30)
+    with pytest.raises(WorkflowAborted) as ei:
+        other.result(timeout=30)
+    assert ei.value.task_id == r.tid
+    dfk.cleanup()
+
+
+def test_a_cancelled_task_never_runs_and_its_dependants_fail() -> None:
+    ran: list[int] = []
+
+    @python_app
+    def record(x):
+        ran.append(x)
+        return x
+
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]) as dfk:
+        gate: cf.Future[int] = cf.Future()
+        victim = record(gate)
+        dependant = record(victim)
+        assert victim.cancel()
+        gate.set_result(1)
+        assert record(2).result(timeout=30) == 2
+        with pytest.raises(parsl.app.errors.DependencyError):
+            dependant.result(timeout=30)
+        assert ran == [2]
+        assert victim.tid not in dfk.tasks
+
+
+def test_a_task_the_executor_refuses_fails_with_the_executors_error() -> None:
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2, label="only")])
+    dfk.executors["only"].shutdown()
+    with pytest.raises(RuntimeError, match="shut down"):
+        fails_first("refused", 0).result(timeout=30)
+    assert ATTEMPTS["refused"] == 0
+    dfk.cleanup()
+
+
+def test_join_apps_return_values_and_reject_what_is_not_a_future() -> None:
+    @python_app
+    def inc(x):
+        return x + 1
+
+    @join_app
+    def none_at_all():
+        return []
+
+    @join_app
+    def not_a_future():
+        return 42
+
+    @join_app
+    def mixed():
+        return [inc(1), 5]
+
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]):
+        assert none_at_all().result(timeout=30) == []
+        with pytest.raises(TypeError, match="must return a future or a list of futures, not int"):
+            not_a_future().result(timeout=30)
+        with pytest.raises(TypeError, match="not list"):
+            mixed().result(timeout=30)
+
+
+def test_the_kernels_public_properties() -> None:
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2, label="here")])
+    gate = threading.Event()
+
+    @python_app
+    def wait():
+        gate.wait(30)
+        return 1
+
+    assert repr(dfk) == f"<DataFlowKernel live run_dir={dfk.run_dir!r} executors=['here']>"
+    f = wait()
+    assert list(dfk.tasks) == [f.tid] and dfk.task_count == 1
+    with pytest.raises(TypeError):
+        dfk.tasks[99] = None  # type: ignore[index]
+    gate.set()
+    dfk.wait_for_current_tasks()
+    assert f.done() and dict(dfk.tasks) == {}
+    assert dfk.data_manager is dfk.data_manager
+    dfk.cleanup()
+    assert repr(dfk).startswith("<DataFlowKernel closed")
