@@ -11,6 +11,7 @@ import pytest
 
 import parsl
 from parsl import DataFlowKernel, ThreadPoolExecutor, join_app, python_app
+from parsl.dataflow.memoization import InMemoryMemoizer
 from parsl.errors import WorkflowAborted
 
 ATTEMPTS: Counter[str] = Counter()
@@ -204,6 +205,129 @@ def test_the_kernels_public_properties() -> None:
     gate.set()
     dfk.wait_for_current_tasks()
     assert f.done() and dict(dfk.tasks) == {}
-    assert dfk.data_manager is dfk.data_manager
+    from parsl.data_provider.data_manager import DataManager
+
+    dm = dfk.data_manager
+    assert isinstance(dm, DataManager) and dm.dfk is dfk and dfk.data_manager is dm
+    assert dfk.check_sites(["here"]) == [dfk.executors["here"]]
+    with pytest.raises(parsl.errors.ConfigurationError, match=r"unknown site.*'elsewhere'.*configured sites: 'here'"):
+        dfk.check_sites(["elsewhere"])
+    assert parsl.dfk() is dfk
     dfk.cleanup()
     assert repr(dfk).startswith("<DataFlowKernel closed")
+    with pytest.raises(parsl.errors.NoDataFlowKernelError):
+        parsl.dfk()  # a cleaned-up kernel is no longer the current one
+
+
+def test_a_cleaned_up_kernel_is_freed() -> None:
+    """Nothing of the process (atexit, the loader) keeps a cleaned-up kernel alive."""
+    import gc
+    import weakref
+
+    dfk = parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=1)]))
+    assert fails_first("x", 0).result(timeout=30) == "x ok after 1"
+    dfk.cleanup()
+    ref = weakref.ref(dfk)
+    del dfk
+    gc.collect()
+    assert ref() is None
+
+
+def test_checkpoint_and_load_checkpoints_return_what_the_memoizer_gives() -> None:
+    @python_app(cache=True)
+    def square(x):
+        return x * x
+
+    first = parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=1)], checkpoint_mode="manual"))
+    square(3).result(timeout=30)
+    assert first.checkpoint() == f"{first.run_dir}/checkpoint"
+    first.cleanup()
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=1)])) as dfk:
+        loaded = dfk.load_checkpoints([first.run_dir])
+        assert [e.value() for e in loaded.values()] == [9]
+        assert dfk.load_checkpoints(None) == {}
+
+
+def test_tasks_are_spread_over_every_configured_executor() -> None:
+    @python_app
+    def where():
+        return threading.current_thread().name.split("_")[0]
+
+    executors = [ThreadPoolExecutor(max_workers=2, label=x, thread_name_prefix=x) for x in ("east", "west")]
+    with parsl.load(parsl.Config(executors=executors)):
+        seen = Counter(where().result(timeout=30) for _ in range(60))
+    assert set(seen) == {"east", "west"}
+
+
+def test_the_internal_executor_label_is_reserved() -> None:
+    with pytest.raises(parsl.errors.ConfigurationError, match="'_parsl_internal' is reserved"):
+        DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=1, label="_parsl_internal")])
+
+
+def test_exit_mode_skip_leaves_the_kernel_running() -> None:
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=1)], exit_mode="skip")) as dfk:
+        pass
+    assert not dfk.closed
+    assert fails_first("after", 0).result(timeout=30) == "after ok after 1"
+    dfk.cleanup()
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=1)])) as dfk:
+        pass
+    assert dfk.closed
+
+
+class _BrokenMemoizer(InMemoryMemoizer):
+    def __init__(self, broken: str) -> None:
+        super().__init__()
+        self.broken = broken
+
+    def lookup(self, task):  # type: ignore[no-untyped-def]
+        if self.broken == "lookup" and task.args == ("boom",):
+            raise RuntimeError("lookup broke")
+        return super().lookup(task)
+
+    def update(self, task, result) -> None:  # type: ignore[no-untyped-def]
+        if self.broken == "update":
+            raise RuntimeError("update broke")
+        super().update(task, result)
+
+
+def test_a_memoizer_error_never_loses_a_task(caplog: pytest.LogCaptureFixture) -> None:
+    """An error of the kernel's own machinery while launching fails that task (with the error);
+    a result that cannot be remembered is still delivered."""
+    @python_app(cache=True)
+    def echo(x):
+        _attempt(x)
+        return x
+
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=2)], memoizer=_BrokenMemoizer("lookup"))):
+        with pytest.raises(RuntimeError, match="lookup broke"):
+            echo("boom").result(timeout=30)
+        assert echo("fine").result(timeout=30) == "fine"
+    assert ATTEMPTS == Counter({"fine": 1})
+    assert any("launching task" in r.getMessage() for r in caplog.records)
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=2)], memoizer=_BrokenMemoizer("update"))):
+        assert echo("kept").result(timeout=30) == "kept"
+        assert echo("kept").result(timeout=30) == "kept"  # not remembered: it runs again
+    assert ATTEMPTS["kept"] == 2
+
+
+def test_cleanup_reports_how_many_tasks_failed(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "parsl")
+    with parsl.load(parsl.Config(executors=[ThreadPoolExecutor(max_workers=2)])):
+        for k in range(4):
+            fails_first(f"c{k}", k % 2).exception(timeout=30)
+    assert any(r.getMessage() == "DataFlowKernel cleaned up: 4 tasks submitted, 2 failed" for r in caplog.records)
+
+
+def test_a_given_run_dir_is_created_private() -> None:
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=1)], rundir="mine/run")
+    finally:
+        os.umask(old)
+    assert dfk.run_dir == os.path.abspath("mine/run")
+    assert stat.S_IMODE(os.stat(dfk.run_dir).st_mode) == 0o700
+    dfk.cleanup()
