@@ -61,7 +61,7 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "kernel": (f"{CORE}/dataflow/dflow.py", [
         f"{CORE_TESTS}/test_python_apps.py", f"{CORE_TESTS}/test_kernel.py", f"{CORE_TESTS}/test_upstream_futures.py", f"{CORE_TESTS}/test_dfk_050_api.py",
         f"{CORE_TESTS}/test_lean_future.py", f"{CORE_TESTS}/test_concurrency.py", f"{CORE_TESTS}/test_cleanup_bound.py", f"{CORE_TESTS}/test_task_feed.py",
-        f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_lifecycle.py::test_dependency_chain_names_the_root_and_spends_no_retries",
+        f"{CORE_TESTS}/test_memo_keys.py", f"{CORE_TESTS}/test_usage_tracking.py", f"{CORE_TESTS}/test_lifecycle.py::test_dependency_chain_names_the_root_and_spends_no_retries",
         f"{CORE_TESTS}/test_lifecycle.py::test_independent_failures_resolve_lazily", f"{CORE_TESTS}/test_lifecycle.py::test_load_cleanup_cycles_leak_no_threads_or_fds",
         f"{CORE_TESTS}/test_lifecycle.py::test_exit_without_cleanup_warns_and_finishes_tasks", f"{CORE_TESTS}/test_lifecycle.py::test_sigterm_kills_running_commands_and_exits_quickly",
         *(f"{CORE_TESTS}/test_runtime.py::{t}" for t in ("test_thread_names_use_the_prefix", "test_run_log_is_compact_and_per_task_lines_are_off_by_default", "test_cleanup_runs_at_interpreter_exit", "test_debug_logging_turned_on_after_the_kernel_started")),
@@ -169,6 +169,23 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("checkpoint_store", 460, "drop call statement"): "close()'s sync: durability only (munmap and the fsync after the truncate follow)",
     ("checkpoint_store", 465, "drop call statement"): "the fsync after the truncate: durability only",
     ("checkpoint_store", 505, "drop call statement"): "the fsync of the directory: durability only",
+    ("checkpoint_store", 153, "constant: 1 -> 2"): "find()'s 'not found' -1 or -2: every caller tests nxt >= 0 / nxt < 0",
+    ("checkpoint_store", 221, "constant: 0 -> 1"): "nxt is -1 or an offset past the header, never 0",
+    ("checkpoint_store", 222, "constant: 1 -> 2"): "searching from nxt + 2: the record marker cannot start 1 byte after another (it does not overlap itself)",
+    ("checkpoint_store", 225, "constant: 1 -> 2"): "the 'no next record' -1 or -2: every use tests nxt >= 0 / nxt < 0",
+    ("checkpoint_store", 226, "constant: 0 -> 1"): "nxt is -1 or an offset past the header, never 0",
+    ("checkpoint_store", 227, "constant: 1 -> 2"): "the 'no next record' -1 or -2, as above",
+    ("checkpoint_store", 228, "constant: 0 -> 1"): "nxt is -1 or an offset past the header, never 0",
+    ("checkpoint_store", 377, "constant: 384 -> 385"): "the temporary file's creation mode: the fchmod to 0600 right after sets it before anything is written",
+    ("checkpoint_store", 391, "constant: 1 -> 2"): "the closed-descriptor marker -1 or -2: the only test is fd >= 0",
+    ("checkpoint_store", 447, "constant: 0 -> 1"): "sync() at descriptor 0: durability only (the fsync)",
+    ("checkpoint_store", 450, "drop call statement"): "sync()'s fsync: durability only",
+    ("checkpoint_store", 462, "drop call statement"): "the explicit munmap: the next line drops the map's last reference, and CPython unmaps it then",
+    ("checkpoint_store", 468, "constant: 1 -> 2"): "the closed-descriptor marker -1 or -2: every test is fd < 0 / fd >= 0",
+    ("checkpoint_store", 487, "constant: 1 -> 2"): "the size of the zero buffer _fill writes from (1 or 2 MiB): the same bytes written",
+    ("checkpoint_store", 487, "constant: 20 -> 21"): "the same buffer size",
+    ("checkpoint_store", 487, "binop: Sub -> Add"): "a larger zero buffer: each write is still cut to what is missing",
+    ("checkpoint_store", 487, "constant: 0 -> 1"): "a 1-byte buffer floor where nothing is missing: the loop writes nothing then",
 }
 
 _NEGATED: dict[type, type] = {

@@ -49,11 +49,13 @@ def test_records_larger_than_the_read_chunk_load(tmp_path: os.PathLike[str]) -> 
 def test_damage_followed_by_megabytes_without_a_record_marker(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
     """The reader searches chunk after chunk for the next record after a damaged one."""
     big = b"x" * (3 * MIB)
-    data = MAGIC + encode("a", 1, 1) + _frame("b", big, crc_ok=False) + encode("c", 1, 3)
-    path = _write(os.path.join(tmp_path, "tasks.pkl"), data)
-    assert {e.key: e.value() for e in checkpoint_store.read_file(path)} == {"a": 1, "c": 3}
-    (warning,) = _warnings(caplog)
-    assert f"byte offset {len(MAGIC) + len(encode('a', 1, 1))}" in warning
+    for damaged in (_frame("b", big, crc_ok=False), _frame("b", big, length=100)):  # the checksum, or the length field
+        caplog.clear()
+        data = MAGIC + encode("a", 1, 1) + damaged + encode("c", 1, 3)
+        path = _write(os.path.join(tmp_path, "tasks.pkl"), data)
+        assert {e.key: e.value() for e in checkpoint_store.read_file(path)} == {"a": 1, "c": 3}
+        (warning,) = _warnings(caplog)
+        assert f"byte offset {len(MAGIC) + len(encode('a', 1, 1))}" in warning
 
 
 def test_an_unclosed_file_with_megabytes_of_preallocated_space_is_not_damage(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
@@ -156,7 +158,7 @@ def test_without_posix_fallocate_the_file_is_preallocated_with_zeros(tmp_path: o
 
 def test_a_key_length_past_the_end_of_its_record_is_damage(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
     """A frame with a right checksum whose key length field points past the payload."""
-    payload = struct.pack("<H", 500) + b"short" + pickle.dumps(1)
+    payload = struct.pack("<H", 500) + b"short key, then text that would decode as one"
     head = struct.pack("<IQ", len(payload), 1)
     liar = SYNC + head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
     path = _write(os.path.join(tmp_path, "tasks.pkl"), MAGIC + liar + encode("k", 1, "kept"))
@@ -176,7 +178,9 @@ def test_loading_logs_how_many_records_each_file_held(tmp_path: os.PathLike[str]
     caplog.set_level(logging.INFO, "parsl")
     a = _write(os.path.join(tmp_path, "a.pkl"), MAGIC + b"".join(encode(f"k{i}", i, i) for i in range(3)))
     b = _write(os.path.join(tmp_path, "b.pkl"), MAGIC)
+    fds = len(os.listdir("/proc/self/fd"))
     checkpoint_store.load([a, b])
+    assert len(os.listdir("/proc/self/fd")) == fds  # every file read is closed
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded ")]
     assert lines == [f"loaded 3 checkpoint records from {a}", f"loaded 0 checkpoint records from {b}"]
 
@@ -313,3 +317,61 @@ def test_records_after_a_stretch_of_zeros_load(tmp_path: os.PathLike[str], caplo
     assert [e.key for e in checkpoint_store.read_file(path)] == ["a", "b", "c"]
     (warning,) = _warnings(caplog)
     assert f"byte offset {len(head)} skipped ({2 * MIB - len(head)} bytes of {len(data)})" in warning
+
+
+def test_damage_of_every_shape_is_reported_where_it_is(tmp_path: os.PathLike[str], caplog: pytest.LogCaptureFixture) -> None:
+    """A partial header, one junk byte before a record, damaged records one after another,
+    and more damaged stretches than the warning lists."""
+    path = os.path.join(tmp_path, "tasks.pkl")
+    _write(path, MAGIC[:5])
+    assert checkpoint_store.read_file(path) == []
+    assert "byte offset 0 skipped (5 bytes of 5)" in _warnings(caplog)[0]
+    caplog.clear()
+    a, b, c = encode("a", 1, 1), encode("b", 2, 2), encode("c", 3, 3)
+    _write(path, MAGIC + a + b"\x01" + b)
+    assert [e.key for e in checkpoint_store.read_file(path)] == ["a", "b"]
+    caplog.clear()
+    _write(path, MAGIC + a + _frame("x", 1, crc_ok=False) + _frame("y", 2, crc_ok=False) + c)
+    assert [e.key for e in checkpoint_store.read_file(path)] == ["a", "c"]
+    caplog.clear()
+    good = [encode(f"g{i}", i, i) for i in range(12)]
+    data = MAGIC + b"".join(g + _frame(f"bad{i}", i, crc_ok=False) for i, g in enumerate(good[:11])) + good[11]
+    _write(path, data)
+    assert len(checkpoint_store.read_file(path)) == 12
+    (warning,) = _warnings(caplog)
+    assert warning.count(", ") == 9 and "... (11 in all)" in warning  # the first 10 offsets
+
+
+def test_the_later_file_wins_a_tie(tmp_path: os.PathLike[str]) -> None:
+    """Records of one key with the same time: the one in the later file (tasks.1.pkl after
+    tasks.pkl) is kept."""
+    d = os.path.join(tmp_path, "checkpoint")
+    os.mkdir(d)
+    _write(os.path.join(d, "tasks.pkl"), MAGIC + encode("k", 5, "first"))
+    _write(os.path.join(d, "tasks.1.pkl"), MAGIC + encode("k", 5, "second"))
+    assert checkpoint_store.load([d])["k"].value() == "second"
+
+
+def test_without_hard_links_files_are_still_private(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(_errno.EPERM, "hard links not supported here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    old = os.umask(0)
+    try:
+        w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+        w.open()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(w.path).st_mode) == 0o600  # type: ignore[arg-type]
+    w.close()
+
+
+def test_without_posix_fallocate_a_large_first_record_reserves_exactly(tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "posix_fallocate")
+    w = CheckpointWriter(os.path.join(tmp_path, "checkpoint"))
+    w.append(encode("big", 1, b"b" * (3 * MIB)))  # from the header straight to 4 MiB
+    assert os.path.getsize(w.path) == 4 * MIB  # type: ignore[arg-type]
+    w.close()

@@ -331,3 +331,24 @@ def test_a_given_run_dir_is_created_private() -> None:
     assert dfk.run_dir == os.path.abspath("mine/run")
     assert stat.S_IMODE(os.stat(dfk.run_dir).st_mode) == 0o700
     dfk.cleanup()
+
+
+def test_a_join_app_waiting_for_its_futures_is_joining() -> None:
+    from parsl.dataflow.states import States
+
+    gate: cf.Future[int] = cf.Future()
+
+    @join_app
+    def outer():
+        return gate
+
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]) as dfk:
+        f = outer()
+        record = f.task_record
+        while record.state is not States.joining:  # the app body has returned the future
+            assert record.state in (States.pending, States.launched, States.running), record.state
+            threading.Event().wait(0.001)
+        assert f.tid in dfk.tasks
+        gate.set_result(5)
+        assert f.result(timeout=30) == 5
+        assert record.state is States.exec_done
