@@ -152,6 +152,7 @@ def test_a_cancelled_task_never_runs_and_its_dependants_fail() -> None:
             dependant.result(timeout=30)
         assert ran == [2]
         assert victim.tid not in dfk.tasks
+        assert victim.task_record.state is parsl.dataflow.states.States.failed
 
 
 def test_a_task_the_executor_refuses_fails_with_the_executors_error() -> None:
@@ -181,7 +182,9 @@ def test_join_apps_return_values_and_reject_what_is_not_a_future() -> None:
         return [inc(1), 5]
 
     with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]):
-        assert none_at_all().result(timeout=30) == []
+        empty = none_at_all()
+        assert empty.result(timeout=30) == []
+        assert empty.task_record.state is parsl.dataflow.states.States.exec_done
         with pytest.raises(TypeError, match="must return a future or a list of futures, not int"):
             not_a_future().result(timeout=30)
         with pytest.raises(TypeError, match="not list"):
@@ -345,10 +348,62 @@ def test_a_join_app_waiting_for_its_futures_is_joining() -> None:
     with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]) as dfk:
         f = outer()
         record = f.task_record
-        while record.state is not States.joining:  # the app body has returned the future
-            assert record.state in (States.pending, States.launched, States.running), record.state
-            threading.Event().wait(0.001)
-        assert f.tid in dfk.tasks
-        gate.set_result(5)
+        try:
+            for _ in range(30_000):  # until the app body has returned the future
+                if record.state is States.joining or record.state.final:
+                    break
+                threading.Event().wait(0.001)
+            assert record.state is States.joining
+            assert f.tid in dfk.tasks
+        finally:
+            gate.set_result(5)
         assert f.result(timeout=30) == 5
         assert record.state is States.exec_done
+
+
+def test_the_050_submit_entry_caches_only_when_asked_and_keys_by_the_given_hash() -> None:
+    def body(x):
+        _attempt("body")
+        return x
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)])
+    assert dfk.submit(body, 1).result(timeout=30) == 1
+    assert dfk.submit(body, 1).result(timeout=30) == 1  # not cached by default
+    assert ATTEMPTS["body"] == 2
+    for version in ("v1", "v2", "v1"):
+        assert dfk.submit(body, 1, cache=True, fn_hash=version).result(timeout=30) == 1
+    assert ATTEMPTS["body"] == 4  # v1 and v2 ran; v1 again was a hit
+    dfk.cleanup()
+
+
+def test_a_bash_app_gets_its_stream_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from parsl import bash_app
+
+    @bash_app
+    def hello(stdout=None, stderr=None):
+        return "echo hello; echo oops >&2"
+
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]):
+        f = hello(stdout="out.txt", stderr="err.txt")
+        assert f.result(timeout=30) == 0
+        assert (f.stdout, f.stderr) == ("out.txt", "err.txt")
+    assert open("out.txt").read() == "hello\n" and open("err.txt").read() == "oops\n"
+
+
+def test_cleanup_by_default_waits_for_tasks_still_waiting_for_their_dependencies() -> None:
+    gate = threading.Event()
+
+    @python_app
+    def slow():
+        gate.wait(30)
+        return 1
+
+    @python_app
+    def inc(x):
+        return x + 1
+
+    dfk = DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)])
+    b = inc(slow())
+    threading.Timer(0.2, gate.set).start()
+    dfk.cleanup()
+    assert b.result(timeout=30) == 2
