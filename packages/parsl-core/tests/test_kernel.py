@@ -407,3 +407,17 @@ def test_cleanup_by_default_waits_for_tasks_still_waiting_for_their_dependencies
     threading.Timer(0.2, gate.set).start()
     dfk.cleanup()
     assert b.result(timeout=30) == 2
+
+
+def test_inputs_given_as_a_generator_are_taken_at_call_time() -> None:
+    @python_app
+    def total(dep, inputs=()):
+        return sum(inputs)
+
+    with DataFlowKernel(executors=[ThreadPoolExecutor(max_workers=2)]):
+        items = [1, 2]
+        gate: cf.Future[int] = cf.Future()
+        f = total(gate, inputs=(x for x in items))
+        items.append(100)  # after the call: not among its inputs
+        gate.set_result(0)
+        assert f.result(timeout=30) == 3
