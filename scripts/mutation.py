@@ -230,6 +230,7 @@ class Run:
     outcome: str  # "passed", "failed" or "timeout"
     slowest: float = 0.0  # seconds of the slowest test
     hung: str | None = None  # the test pytest-timeout stopped, when it says
+    tail: str = ""  # the end of pytest's report, for a clean run that fails
 
 
 _live: set[subprocess.Popen[str]] = set()
@@ -243,6 +244,12 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     except ProcessLookupError:
         pass
     proc.communicate()
+
+
+def _report_tail(stdout: str, lines: int = 30) -> str:
+    """The last lines of a pytest report, without the --durations table."""
+    kept = [ln for ln in stdout.splitlines() if not re.match(r"^\d+\.\d+s (setup|call|teardown) ", ln)]
+    return "\n".join(kept[-lines:])
 
 
 class Workspace:
@@ -297,8 +304,8 @@ class Workspace:
             return Run("passed", slowest)
         # pytest-timeout ends a hung test as a failure; tell it apart from an assertion failing
         if hung is not None or "+ Timeout +" in stdout or "from pytest-timeout" in stdout:
-            return Run("timeout", slowest, hung)
-        return Run("failed", slowest)
+            return Run("timeout", slowest, hung, _report_tail(stdout))
+        return Run("failed", slowest, tail=_report_tail(stdout))
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -333,7 +340,7 @@ def main() -> int:
             clean = spaces[0].run_tests(TARGETS[t][1], 600)
             slowest[t] = clean.slowest
             if clean.outcome != "passed":
-                print(f"{t}: the tests fail without any mutation; fix them first")
+                print(f"{t}: the tests fail without any mutation ({clean.outcome}); fix them first\n{clean.tail}")
                 return 2
             baseline[t] = time.monotonic() - t0
             print(f"{t}: baseline {baseline[t]:.1f} s (slowest test {slowest[t]:.1f} s), {sum(m.target == t for m in mutants)} mutants", flush=True)
