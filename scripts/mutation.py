@@ -20,6 +20,15 @@ one package and one test tree.
 
     worker 1 ─┐   copy of packages/*/src   ┌─ mutate one site ─ pytest <target's tests> ─ killed?
     worker 2 ─┘   (one per worker)         └─ restore the file ───────────────────────────┘
+
+Scores (mutants: those counted, equivalents not included; wall time of the run on the 2-core
+machine, under ``nice -n 19``, while other mutation runs loaded it):
+
+    target        mutants  killed  equivalent  wall time
+    walltime           84      84          17  91 min (2 workers; 23 killed by timing out twice)
+    config            103     103           0  6.9 min (1 worker)
+    config_dict       152     152           2  8.6 min (1 worker)
+    states              3       3           0  0.1 min (1 worker)
 """
 from __future__ import annotations
 
@@ -90,6 +99,11 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     "dropping that clear (line 120, below)",
     ("walltime", 180, "constant: False -> True"): "the timer is one-shot (setitimer without an interval): the signal handler runs "
     "at most once, so the flag it clears is never read again",
+    ("walltime", 190, "constant: False -> True"): "the flag cleared as the timed call returns, just before setitimer(0) "
+    "cancels the timer: a signal that came during the call runs the handler at the interpreter's check right after the call "
+    "(flag set in both), so the flag matters only for one that arrives in the few bytecodes between that check and "
+    "setitimer(0), i.e. a call that ended at its deadline, whose outcome (its value, or AppTimeout) is a race either way; "
+    "no test can place a signal in that window",
     ("walltime", 120, "drop call statement"): "the clear of a pending asynchronous exception at the end of disarm(): CPython "
     "delivers the exception at the first check after the watchdog sets it, which in disarm() is the lock's release call, still "
     "inside call_with_walltime's try; a guard for an interpreter that checks later. A stress of 8,000 racing calls "
