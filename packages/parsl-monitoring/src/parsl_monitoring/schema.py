@@ -51,7 +51,10 @@ from __future__ import annotations
 SCHEMA_VERSION = "2"
 DB_NAME = "monitoring.db"
 
-# each transition, with a rank that orders the changes of one task made in the same instant
+# each transition, with its rank: the launches (0), the outcomes of tries other than retries (1),
+# the changes outside a try (2). A task's later rank is always its later state: a try's outcome
+# other than a retry ends its tries, and the changes outside a try come before any try or after
+# a join. So a task's newest state is its row of highest (rank, time).
 _RANKED = """
     SELECT task_id, try, 'launched' AS state, time, executor, 0 AS rank FROM launch
     UNION ALL
@@ -78,10 +81,9 @@ CREATE INDEX IF NOT EXISTS state_change_task ON state_change(task_id);
 CREATE VIEW IF NOT EXISTS transition AS SELECT task_id, try, state, time, executor FROM ({_RANKED});
 CREATE VIEW IF NOT EXISTS task_final AS
     SELECT task_id, state, try, executor, time FROM (
-        SELECT task_id, state, try, executor, time,
-            row_number() OVER (PARTITION BY task_id ORDER BY time DESC, rank DESC) AS newest
-        FROM ({_RANKED}))
-    WHERE newest = 1;
+        -- SQLite's bare columns: with max(), they come from the row that holds the maximum
+        -- (time is below 1e10 s until the year 2286)
+        SELECT task_id, state, try, executor, time, max(rank * 1e10 + time) FROM ({_RANKED}) GROUP BY task_id);
 """
 
 FINAL_STATES = ("exec_done", "memo_done", "failed", "dep_fail")
