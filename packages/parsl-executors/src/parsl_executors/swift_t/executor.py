@@ -35,7 +35,7 @@ from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFaile
 from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, BlockTable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockAccessors, BlockScalable, BlockTable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
 from .errors import BlockFailed
 from .hub import Hub
 from .launch import mpi_launcher
@@ -60,7 +60,7 @@ SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class TurbineExecutor(ParslExecutor, BlockScalable):
+class TurbineExecutor(BlockAccessors, ParslExecutor, BlockScalable):
     """The Turbine executor.
 
     Bypass the Swift/T language and run on top of MPI ranks in provider blocks: rank 0 of
@@ -311,18 +311,8 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
 
     # -- blocks ----------------------------------------------------------------------------
 
-    @property
-    def policy(self) -> ScalingPolicy:
-        return self._policy
-
-    @property
-    def scaling_enabled(self) -> bool:
-        return self.execution_provider is not None and self.execution_provider.scaling_enabled
-
-    @property
-    def blocks(self) -> dict[str, str]:
-        """Block id → provider job id, for blocks not known to have ended."""
-        return self._blocks.jobs()
+    def _block_provider(self) -> ExecutionProvider | None:
+        return self.execution_provider
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""
