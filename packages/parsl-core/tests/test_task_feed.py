@@ -23,42 +23,53 @@ def test_every_kind_of_row_comes_back_with_its_names():
     state_names: dict = {}
     feed.task(1, "inc", 10.5)
     feed.task(2, "add", 11.0, (1, 7))
-    feed.state(1, 0, "launched", 12.0, None)
-    feed.state(1, 0, "exec_done", 13.0, "threads")
-    feed.run(1, 0, "node7", 4242, "ThreadPool-0_1", 12.25, 12.75, None)
-    feed.run(2, 1, "node8", 99, "", 14.0, 15.0, -9)
+    feed.launch(1, 0, "threads", 12.0)
+    feed.try_ended(1, 0, "threads", ("node7", 4242, 12.25, 12.75, None, "ThreadPool-0_1"), "exec_done", 13.0)
+    feed.launch(2, 1, "htex", 14.0)
+    feed.try_ended(2, 1, "htex", ("node8", 99, 14.0, 15.0, -9, ""), "failed", 15.5)
+    feed.try_ended(3, 0, "htex", None, "launched", 16.0)  # refused by the executor, tried again
+    feed.state(4, 0, "memo_done", 17.0, None)
     feed.failed(2, ValueError("x" * 5000))
     got = _all_rows(feed, names, state_names)
     assert got["task"] == [(1, "inc", 10.5), (2, "add", 11.0)]
     assert got["dependency"] == [(2, 1), (2, 7)]
-    assert got["transition"] == [(1, 0, "launched", 12.0, None), (1, 0, "exec_done", 13.0, "threads")]
-    assert got["try_run"] == [(1, 0, "node7", 4242, "ThreadPool-0_1", 12.25, 12.75, None), (2, 1, "node8", 99, "", 14.0, 15.0, -9)]
+    assert got["launch"] == [(1, 0, "threads", 12.0), (2, 1, "htex", 14.0)]
+    assert got["try_run"] == [
+        (1, 0, "threads", "node7", 4242, "ThreadPool-0_1", 12.25, 12.75, None, "exec_done", 13.0),
+        (2, 1, "htex", "node8", 99, "", 14.0, 15.0, -9, "failed", 15.5),
+        (3, 0, "htex", None, None, None, None, None, None, "launched", 16.0),
+    ]
+    assert got["state_change"] == [(4, 0, "memo_done", 17.0, None)]
     assert got["failure"] == [(2, "ValueError", "x" * 2000)]
     # a second batch uses codes announced in the first
-    feed.state(2, 1, "launched", 16.0, "threads")
+    feed.launch(2, 2, "htex", 16.0)
     feed.task(3, "inc", 17.0)
     got = _all_rows(feed, names, state_names)
-    assert got["transition"] == [(2, 1, "launched", 16.0, "threads")]
+    assert got["launch"] == [(2, 2, "htex", 16.0)]
     assert got["task"] == [(3, "inc", 17.0)]
     assert not feed.drain()
 
 
 def test_rows_are_not_tracked_by_the_garbage_collector():
     feed = TaskFeed()
-    feed.state(1, 0, "launched", 1.0, "threads")
+    feed.state(1, 0, "memo_done", 1.0, "threads")
     feed.task(1, "inc", 1.0)
-    assert not any(gc.is_tracked(r) for q in (feed.states, feed.tasks) for r in q)
+    feed.launch(1, 0, "threads", 1.0)
+    feed.try_ended(1, 0, "threads", ("h", 1, 0.5, 0.75, None, "t"), "exec_done", 1.0)
+    assert not any(gc.is_tracked(r) for q in (feed.states, feed.tasks, feed.launches, feed.tries) for r in q)
 
 
-def test_count_states_reads_the_state_byte_of_each_row():
+def test_count_states_reads_the_state_byte_of_state_and_try_rows():
     feed = TaskFeed()
-    for i, state in enumerate(["launched", "exec_done", "launched", "failed", "dep_fail", "launched"]):
+    for i, state in enumerate(["memo_done", "exec_done", "dep_fail", "failed", "dep_fail", "joining"]):
         feed.state(i, 0, state, float(i), "threads" if i % 2 else None)
+    for i, outcome in enumerate(["exec_done", "launched", "failed", "joining", "exec_done"]):
+        feed.try_ended(10 + i, 0, "threads", None if i % 2 else ("h", 1, 0.5, 0.75, None, "t"), outcome, float(i))
     batch = feed.drain()
     final = {code for code, name in batch.state_names if name in ("exec_done", "failed", "dep_fail")}
-    assert count_states(batch.states, final) == 3
-    launched = {code for code, name in batch.state_names if name == "launched"}
-    assert count_states(batch.states, launched) == 3
+    assert count_states(batch, final) == 4 + 3  # memo_done is not in this set
+    joining = {code for code, name in batch.state_names if name == "joining"}
+    assert count_states(batch, joining) == 2
 
 
 def test_more_than_256_state_names_is_an_error_not_a_wrong_row():
@@ -108,7 +119,7 @@ def test_threads_appending_while_a_monitor_drains_lose_nothing():
             last = stop.is_set()
             got = _all_rows(feed, names, state_names)  # KeyError here if a name came late
             seen.extend(got.get("task", []))
-            transitions.extend(got.get("transition", []))
+            transitions.extend(got.get("launch", []))
             if last:
                 return
 
@@ -116,7 +127,7 @@ def test_threads_appending_while_a_monitor_drains_lose_nothing():
         for i in range(20_000):
             tid = k * 100_000 + i
             feed.task(tid, f"app{k}-{i // 10}", float(i))
-            feed.state(tid, 0, "launched" if i % 2 else "exec_done", float(i), f"ex{i % 3}")
+            feed.launch(tid, i % 2, f"ex{i % 3}", float(i))
 
     drainer = threading.Thread(target=drain_loop)
     drainer.start()
@@ -129,4 +140,4 @@ def test_threads_appending_while_a_monitor_drains_lose_nothing():
     drainer.join()
     assert sorted(r[0] for r in seen) == sorted(k * 100_000 + i for k in range(4) for i in range(20_000))
     assert {r[1] for r in seen} == {f"app{k}-{j}" for k in range(4) for j in range(2000)}
-    assert len(transitions) == 80_000 and {r[4] for r in transitions} == {"ex0", "ex1", "ex2"}
+    assert len(transitions) == 80_000 and {r[2] for r in transitions} == {"ex0", "ex1", "ex2"}

@@ -385,3 +385,12 @@ def test_the_watchdog_forgets_calls_that_ended():
     assert sum(e[2].active for e in wd._heap) == 10 and len(wd._heap) <= 1025
     for token in kept:
         wd.disarm(token)
+    # a burst of more than 1,024 calls at once: all kept while they run, and once they have
+    # ended, the next calls drop them (the heap does not stay at the burst's size and grow)
+    burst = [wd.arm(3600.0, "burst") for _ in range(1500)]
+    assert sum(e[2].active for e in wd._heap) == 1500
+    for token in burst:
+        wd.disarm(token)
+    for _ in range(2000):
+        wd.disarm(wd.arm(3600.0, "ended"))
+    assert len(wd._heap) <= 1025

@@ -308,6 +308,33 @@ def test_a_block_that_cannot_start_fails_waiting_tasks_clearly(turbine: Any) -> 
     assert monitor.of("0") == ["submitted", "failed"]
 
 
+def test_blocks_that_keep_failing_are_capped_and_waiting_tasks_get_the_stderr(turbine: Any) -> None:
+    from parsl.executors.errors import ScalingFailed
+    from parsl.interfaces import BlockShape
+
+    monitor = Recorder()
+    # every rank exits at once with a message on stderr; min_blocks=1 keeps asking for a block
+    broken = f"{sys.executable} -c 'import sys; sys.exit(\"rank-start: no MPI library on this node\")'"
+    shape = BlockShape(tasks_per_node=2, init_blocks=1, min_blocks=1, max_blocks=1)
+    ex = turbine(monitor, shape=shape, rank_command=broken, strategy_interval=0.2, max_block_failures=2)
+
+    def submitted() -> list[str]:
+        return [b for _ex, b, event, _d in list(monitor.events) if event == "submitted"]
+
+    wait_for(lambda: ex.block_failures.tripped is not None or len(submitted()) > 2, what="the cap to trip (or a 3rd block)")
+    assert submitted() == ["0", "1"], "blocks were started past max_block_failures=2"
+    err = ex.block_failures.tripped
+    assert isinstance(err, ScalingFailed) and "2 blocks in a row failed to start (max_block_failures=2)" in str(err)
+    assert "rank-start: no MPI library on this node" in err.stderr_tail
+    # a task submitted now fails with that error instead of waiting for a block that never comes
+    late = ex.submit(pow, 2, 4)
+    assert late.exception(timeout=60) is err
+    # more strategy passes start nothing
+    for _ in range(3):
+        ex.strategy.strategize()
+    assert submitted() == ["0", "1"] and ex.blocks == {}
+
+
 def test_commands_of_running_bash_apps_end_with_the_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 

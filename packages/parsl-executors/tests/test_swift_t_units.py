@@ -264,6 +264,16 @@ def test_a_block_needs_two_ranks_and_apps_must_fit() -> None:
         ex._check_fits(5, 1)
 
 
+@pytest.mark.parametrize("bad", [0, -1, True, 2.5])
+def test_max_block_failures_defaults_to_3_and_must_be_a_positive_integer(bad: object) -> None:
+    from parsl_executors.swift_t import TurbineExecutor
+
+    assert TurbineExecutor().policy.max_block_failures == 3
+    assert TurbineExecutor(max_block_failures=1).block_failures.limit == 1
+    with pytest.raises(ConfigurationError, match=f"max_block_failures: must be a positive integer, got {bad!r}"):
+        TurbineExecutor(max_block_failures=bad)  # type: ignore[arg-type]
+
+
 def test_without_mpi4py_the_path_imports_and_start_names_the_extra(tmp_path: os.PathLike[str]) -> None:
     code = (
         "import sys\n"

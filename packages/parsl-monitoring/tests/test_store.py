@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -34,7 +35,7 @@ _ALLOWED = {(a.value, b.value) for (a, _), b in TRANSITIONS.items()}
 
 def _transitions(db: sqlite3.Connection) -> dict[int, list[tuple[str, int]]]:
     out: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for tid, state, tr in db.execute("SELECT task_id, state, try FROM transition ORDER BY rowid"):
+    for tid, state, tr in db.execute("SELECT task_id, state, try FROM transition ORDER BY time"):
         out[tid].append((state, tr))
     return out
 
@@ -131,10 +132,64 @@ def test_every_task_and_transition_is_stored_and_consistent(tmp_path):
         assert etype == "ValueError" and "boom at" in msg
         assert db.execute("SELECT error_type FROM failure WHERE task_id = ?", (grandchild.tid,)).fetchone()[0] == "DependencyError"
         meta = dict(db.execute("SELECT key, value FROM meta"))
-        assert "ended" in meta and meta["schema_version"] == "1" and meta["run_dir"] == os.path.basename(run_dir)
+        assert "ended" in meta and meta["schema_version"] == "2" and meta["run_dir"] == os.path.basename(run_dir)
     finally:
         db.close()
     assert stat.S_IMODE(os.stat(Path(run_dir) / "monitoring.db").st_mode) == 0o600
+
+
+def test_a_no_op_task_is_three_rows_and_its_transitions_a_view_over_them():
+    """What monitoring costs is rows: a task on threads is its task row, its launch and its
+    try (which carries the outcome), and ``transition`` rebuilds the state changes."""
+
+    @python_app
+    def noop():
+        return None
+
+    with parsl.load(parsl.Config(monitoring=True)) as dfk:
+        futs = [noop() for _ in range(20)]
+        assert [f.result() for f in futs] == [None] * 20
+        run_dir = dfk.run_dir
+    db = sqlite3.connect(Path(run_dir) / "monitoring.db")
+    try:
+        counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("task", "dependency", "launch", "try_run", "state_change")}
+        assert counts == {"task": 20, "dependency": 0, "launch": 20, "try_run": 20, "state_change": 0}
+        for f in futs:
+            seq = db.execute("SELECT state, try, executor FROM transition WHERE task_id = ? ORDER BY time", (f.tid,)).fetchall()
+            assert seq == [("launched", 0, "threads"), ("exec_done", 0, "threads")]
+            launched = db.execute("SELECT time FROM launch WHERE task_id = ?", (f.tid,)).fetchone()[0]
+            host, pid, thread, started, ended, code, outcome, t = db.execute(
+                "SELECT host, pid, thread, started, ended, exit_code, outcome, time FROM try_run WHERE task_id = ?", (f.tid,)
+            ).fetchone()
+            assert (host, pid, code, outcome) == (socket.gethostname(), os.getpid(), None, "exec_done")
+            assert thread.startswith("ThreadPool-") and launched <= started <= ended <= t
+        assert db.execute("SELECT count(*) FROM task_final WHERE state = 'exec_done'").fetchone()[0] == 20
+    finally:
+        db.close()
+
+
+def test_a_try_the_executor_refused_is_a_try_without_a_run():
+    class Refusing(parsl.ThreadPoolExecutor):
+        def submit(self, func, /, *args, **kwargs):
+            raise RuntimeError("no room")
+
+    @python_app
+    def one():
+        return 1
+
+    with parsl.load(parsl.Config(executors=[Refusing(label="refusing")], monitoring=True)) as dfk:
+        fut = one()
+        with pytest.raises(RuntimeError, match="no room"):
+            fut.result()
+        run_dir = dfk.run_dir
+    db = sqlite3.connect(Path(run_dir) / "monitoring.db")
+    try:
+        row = db.execute("SELECT try, executor, host, pid, thread, started, ended, exit_code, outcome FROM try_run WHERE task_id = ?", (fut.tid,)).fetchall()
+        assert row == [(0, "refusing", None, None, None, None, None, None, "failed")]
+        assert db.execute("SELECT state, try FROM task_final WHERE task_id = ?", (fut.tid,)).fetchone() == ("failed", 1)
+        assert db.execute("SELECT error_type, message FROM failure WHERE task_id = ?", (fut.tid,)).fetchone() == ("RuntimeError", "no room")
+    finally:
+        db.close()
 
 
 def test_monitoring_off_writes_no_store():
@@ -254,11 +309,11 @@ def test_a_store_that_cannot_be_written_never_fails_the_workflow(caplog):
         assert one(1).result() == 1
         db_path = Path(dfk.run_dir) / "monitoring.db"
         other = sqlite3.connect(db_path)
-        other.execute("DROP TABLE transition")  # the store breaks under the run: the writer fails
+        other.execute("DROP TABLE launch")  # the store breaks under the run: the writer fails
         other.commit()
         other.close()
         assert [one(i).result() for i in range(200)] == list(range(200))
-    assert any("could not be written" in r.getMessage() and "no such table: transition" in r.getMessage() for r in caplog.records)
+    assert any("could not be written" in r.getMessage() and "no such table: launch" in r.getMessage() for r in caplog.records)
     assert monitor._proc is not None and monitor._proc.poll() is not None
 
 

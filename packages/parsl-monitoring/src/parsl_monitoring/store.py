@@ -207,7 +207,7 @@ class SqliteMonitor(Monitor):
         """How many of ``batch``'s state changes end a task."""
         codes = self._final_codes
         codes.update(code for code, name in batch.state_names if name in _FINAL)
-        return count_states(batch.states, codes)
+        return count_states(batch, codes)
 
     def _fail(self, e: BaseException) -> None:
         if self._broken:

@@ -24,8 +24,9 @@ from parsl.interfaces.task_feed import rows as feed_rows
 INSERTS = {
     "task": "INSERT OR REPLACE INTO task VALUES (?, ?, ?)",
     "dependency": "INSERT INTO dependency VALUES (?, ?)",
-    "transition": "INSERT INTO transition VALUES (?, ?, ?, ?, ?)",
-    "try_run": "INSERT INTO try_run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "launch": "INSERT INTO launch VALUES (?, ?, ?, ?)",
+    "try_run": "INSERT INTO try_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "state_change": "INSERT INTO state_change VALUES (?, ?, ?, ?, ?)",
     "failure": "INSERT OR REPLACE INTO failure VALUES (?, ?, ?)",
     "block": "INSERT INTO block VALUES (?, ?, ?, ?, ?)",
 }
@@ -49,7 +50,8 @@ def write_batch(db: sqlite3.Connection, message: tuple[tuple[Any, ...], list[tup
     batch, blocks = message
     db.execute("BEGIN")
     for table, rows in feed_rows(Batch(*batch), names, state_names):
-        db.executemany(INSERTS[table], rows)
+        if rows:
+            db.executemany(INSERTS[table], rows)
     db.executemany(INSERTS["block"], blocks)
     db.execute("COMMIT")
 

@@ -43,8 +43,7 @@ from ..config import Config
 from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, ParslExecutor
-from ..interfaces.task_feed import NO_EXIT
-from ..interfaces.task_feed import pack_run as _pack_run
+from ..interfaces.task_feed import pack_launch as _pack_launch
 from ..interfaces.task_feed import pack_task as _pack_task
 from . import exit_signals as _signals
 from . import loader
@@ -523,9 +522,13 @@ class DataFlowKernel(DFK050Methods):
     def _send(self, record: TaskRecord) -> None:
         ex = self._internal_executor() if record.join or record.internal else self._pick_executor(record.sites)
         record.executor = ex
+        log = record.log
+        if log is not None:  # monitoring: this try is launched
+            record.try_no = tries = record.fail_count
+            log.launches.append(_pack_launch(record.id, tries, log.codes[ex.label], _time()))
         try:
             func = record.func
-            if record.log is not None and not ex.times_runs:
+            if log is not None and not ex.times_runs:
                 func = MonitoredCall(func, record.bash)  # noted where and when it ran, on the worker
             fut = ex.submit(func, *record.args, **record.kwargs)
         except Exception as e:
@@ -558,14 +561,11 @@ class DataFlowKernel(DFK050Methods):
             exc, result = e, None
         if isinstance(result, RemoteExceptionWrapper):
             exc, result = result.get_exception(), None
-        log = record.log
-        if log is not None:  # monitoring: where and when this try ran
-            started = getattr(fut, "parsl_started", None)
-            if started is not None and not record.bash:  # a python app on this process's threads
-                here = log.here
-                log.runs.append(_pack_run(record.id, record.fail_count, here[0], here[1], log.codes[fut.parsl_thread], started, fut.parsl_ended, NO_EXIT))  # type: ignore[attr-defined]
+        if record.log is not None:  # monitoring: where and when this try ran, for its row
+            if getattr(fut, "parsl_started", None) is not None and not record.bash:
+                record.run = fut  # a python app on this process's threads: the future has it
             else:
-                result = try_ended(log, record, fut, result, exc)
+                result = try_ended(record, fut, result, exc)
         record.exec_fu = None
         if exc is not None:
             record.fail_count += 1

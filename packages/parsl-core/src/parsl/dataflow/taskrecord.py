@@ -10,10 +10,12 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..interfaces.task_feed import pack_local_try as _pack_local_try
 from ..interfaces.task_feed import pack_state as _pack_state
 from .states import Event, States, next_state
 
 _time = time.time
+_LAUNCHED, _RUNNING = States.launched, States.running
 
 #: upstream task-record keys readable with ``record[key]``, and the attribute each reads
 DICT_KEYS = {
@@ -67,8 +69,10 @@ class TaskRecord:
         "log",
         "memo_key",
         "pending",
+        "run",
         "sites",
         "state",
+        "try_no",
     )
 
     def __init__(
@@ -110,16 +114,31 @@ class TaskRecord:
         self.exec_fu: Future[Any] | None = None
         self.bash = False  # a bash app (its success means exit code 0)
         self.log: TaskFeed | None = None  # the monitor's feed, when monitoring is on
+        # monitoring only: the try under way (set at launch), and where and when it ran: a
+        # RunInfo, or the future of an executor that times its runs on this process's threads
+        self.try_no = 0
+        self.run: Any = None
 
     def on(self, event: Event) -> States:
-        """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`)."""
-        self.state = new = next_state(self.state, event)
+        """Apply ``event`` to this task's state (see :mod:`parsl.dataflow.states`) and, when
+        monitoring, record it: a move out of a try as that try's row, other moves as state
+        rows. Launches are recorded by the kernel, which knows the executor by then."""
+        old = self.state
+        self.state = new = next_state(old, event)
         log = self.log
         if log is not None:
             ex = self.executor
-            # _value_, not .value: Enum.value is a property, and this runs per transition
-            # feed.state(...) unrolled: this runs per transition
-            log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[ex.label if ex is not None else None]))
+            if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
+                run, self.run = self.run, None
+                label = ex.label if ex is not None else None
+                if run is None or isinstance(run, tuple):
+                    log.try_ended(self.id, self.try_no, label, run, new._value_, _time())
+                else:  # a python app timed by a thread of this process: its future has the run
+                    codes = log.codes  # feed.try_ended(...) unrolled and made short: a row per task
+                    log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
+            elif new is not _LAUNCHED:
+                # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
+                log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[ex.label if ex is not None else None]))
         return new
 
     @property

@@ -2,11 +2,20 @@
 
 ::
 
-    kernel threads ── task() / edge() / state() / run() ──▶ packed rows ──▶ deques
-                   ── failed() ─────────────────────────▶ tuples ──────▶ deque
+    kernel threads ── task() / edge ─────────▶ packed rows ──▶ deques
+                   ── launch() ──────────────▶ (one per try, when it is handed to an executor)
+                   ── try_ended() ───────────▶ (one per try: where and when it ran, and what the
+                                                 task did next; short for a run on a local thread)
+                   ── state() ───────────────▶ (the changes outside a try: memo_done, dep_fail, ...)
+                   ── failed() ──────────────▶ tuples ──▶ deque
                    (strings become small codes: the first use of one appends (code, value)
                     to ``names``, before any row that uses it)
-    monitor thread ── drain() ──▶ Batch(names, tasks, edges, states, runs, failures)
+    monitor thread ── drain() ──▶ Batch(names, state_names, tasks, edges, launches, tries, ..., failures)
+
+A no-op task makes three rows: its task row, its launch and its try. Each event costs the
+kernel a few microseconds on a core where a no-op task costs about twenty, so the rows are
+as few as the record allows: a try's outcome travels in its try row rather than in a state
+row of its own.
 
 Rows are ``struct``-packed ``bytes``, not tuples: bytes are not tracked by Python's garbage
 collector, so recording a task adds no collector work. A workflow holding 100,000 futures
@@ -35,33 +44,49 @@ MESSAGE_LIMIT = 2000
 TASK = struct.Struct("<qid")
 #: a graph edge: ``(task_id, the id of a task it waits for)``
 EDGE = struct.Struct("<qq")
-#: a state change: ``(task_id, failed tries so far, state code, time.time(), executor-label code)``;
-#: the state code is one byte (``TaskFeed.state_codes``)
+#: a try handed to an executor: ``(task_id, try, executor-label code, time.time())``
+LAUNCH = struct.Struct("<qiid")
+#: a try that ended: ``(task_id, try, executor-label code, host code, pid, thread-name code,
+#: started, ended, exit code, outcome state code, time.time())``. The outcome is the state the
+#: task moved to (``exec_done``, ``failed``, ``joining``, or ``launched`` for a retry). Without
+#: run information (the executor refused the try, or the run was lost) the host code is
+#: ``NO_HOST``; the exit code is ``NO_EXIT`` when there is none.
+TRY = struct.Struct("<qiiiiiddqBd")
+TRY_OUTCOME_AT = 52  # the offset of the outcome's state code in a TRY row
+#: a TRY row made short for the common case, a python app run by a thread of this process:
+#: ``(task_id, try, executor-label code, thread-name code, started, ended, outcome state
+#: code)``; its host and pid are ``TaskFeed.here``, it has no exit code, and the task moved
+#: on when the run ended
+LOCAL_TRY = struct.Struct("<qiiiddB")
+LOCAL_OUTCOME_AT = 36
+#: a state change outside a try: ``(task_id, failed tries so far, state code, time.time(),
+#: executor-label code)``; the state code is one byte (``TaskFeed.state_codes``)
 STATE = struct.Struct("<qiBdi")
 STATE_CODE_AT = 12  # the offset of the state code in a STATE row
-#: a try: ``(task_id, try, host code, pid, thread-name code, started, ended, exit code)``, the
-#: exit code ``NO_EXIT`` when there is none
-RUN = struct.Struct("<qiiiiddq")
 NO_EXIT = -(2**63)
+NO_HOST = -1
 
-#: the packers, for the kernel's hot path: ``feed.states.append(pack_state(...))``
-pack_task, pack_edge, pack_state, pack_run = TASK.pack, EDGE.pack, STATE.pack, RUN.pack
+#: the packers, for the kernel's hot path: ``feed.tries.append(pack_try(...))``
+pack_task, pack_edge, pack_launch, pack_try, pack_local_try, pack_state = TASK.pack, EDGE.pack, LAUNCH.pack, TRY.pack, LOCAL_TRY.pack, STATE.pack
 
 
 class Batch(NamedTuple):
     """What one :meth:`TaskFeed.drain` took: new ``(code, value)`` names and state names,
-    packed rows, and ``(task_id, error type, message)`` failures."""
+    packed rows, ``(task_id, error type, message)`` failures, and the feed's ``here``."""
 
     names: list[tuple[int, Any]]
     state_names: list[tuple[int, str]]
     tasks: bytes
     edges: bytes
+    launches: bytes
+    tries: bytes
+    local_tries: bytes
     states: bytes
-    runs: bytes
     failures: list[tuple[int, str, str]]
+    here: tuple[int, int]
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.state_names or self.tasks or self.edges or self.states or self.runs or self.failures)
+        return any(self[:-1])
 
 
 class _Codes(dict):  # type: ignore[type-arg]
@@ -88,7 +113,7 @@ class _Codes(dict):  # type: ignore[type-arg]
 class TaskFeed:
     """The kernel writes; one monitor thread drains. See the module docstring."""
 
-    __slots__ = ("_failures", "_names", "_state_names", "codes", "edges", "here", "runs", "state_codes", "states", "tasks")
+    __slots__ = ("_failures", "_names", "_state_names", "codes", "edges", "here", "launches", "local_tries", "state_codes", "states", "tasks", "tries")
 
     def __init__(self) -> None:
         self._names: deque[tuple[int, Any]] = deque()
@@ -96,8 +121,10 @@ class TaskFeed:
         #: packed rows (``pack_*``), appended by the kernel in the order things happened
         self.tasks: deque[bytes] = deque()
         self.edges: deque[bytes] = deque()
+        self.launches: deque[bytes] = deque()
+        self.tries: deque[bytes] = deque()
+        self.local_tries: deque[bytes] = deque()
         self.states: deque[bytes] = deque()
-        self.runs: deque[bytes] = deque()
         self._failures: deque[tuple[int, str, str]] = deque()
         #: the code of each value (app names, executor labels, hosts, threads) used so far
         self.codes: dict[Any, int] = _Codes(self._names)
@@ -106,7 +133,7 @@ class TaskFeed:
         #: this process: (host code, pid), for runs on its own threads
         self.here = (self.codes[socket.gethostname()], os.getpid())
 
-    # -- the kernel's side (any thread) ---------------------------------------------------
+    # -- the kernel's side (any thread); its hot path packs rows itself, to spare a call --
 
     def task(self, task_id: int, app: str, submitted: float, parents: tuple[int, ...] = ()) -> None:
         """A task was created (state ``pending``), waiting for the tasks ``parents``."""
@@ -114,15 +141,25 @@ class TaskFeed:
         for p in parents:
             self.edges.append(pack_edge(task_id, p))
 
-    def state(self, task_id: int, tries: int, state: str, time: float, executor: str | None) -> None:
-        """A task entered ``state`` after ``tries`` failed tries (the kernel's hot path packs
-        the row itself, to spare a call)."""
-        self.states.append(pack_state(task_id, tries, self.state_codes[state], time, self.codes[executor]))
+    def launch(self, task_id: int, try_number: int, executor: str | None, time: float) -> None:
+        """Try ``try_number`` (from 0) of a task was handed to ``executor`` (state ``launched``)."""
+        self.launches.append(pack_launch(task_id, try_number, self.codes[executor], time))
 
-    def run(self, task_id: int, try_number: int, host: str, pid: int, thread: str, started: float, ended: float, exit_code: int | None) -> None:
-        """One try of a task ran on ``host`` in process ``pid`` (on thread ``thread``, or "")."""
+    def try_ended(self, task_id: int, try_number: int, executor: str | None, run: tuple[Any, ...] | None, outcome: str, time: float) -> None:
+        """A try ended and the task moved to ``outcome``. ``run`` is where and when it ran, as
+        the worker saw it, in the order of :class:`~parsl.interfaces.RunInfo` (``host, pid,
+        started, ended, exit_code, thread``); None when nothing ran."""
         codes = self.codes
-        self.runs.append(pack_run(task_id, try_number, codes[host], pid, codes[thread], started, ended, NO_EXIT if exit_code is None else exit_code))
+        if run is None:
+            host, pid, thread, started, ended, code = NO_HOST, 0, codes[""], 0.0, 0.0, NO_EXIT
+        else:
+            host, pid, started, ended, exit_code, thread = codes[run[0]], run[1], run[2], run[3], run[4], codes[run[5]]
+            code = NO_EXIT if exit_code is None else exit_code
+        self.tries.append(pack_try(task_id, try_number, codes[executor], host, pid, thread, started, ended, code, self.state_codes[outcome], time))
+
+    def state(self, task_id: int, tries: int, state: str, time: float, executor: str | None) -> None:
+        """A task entered ``state`` after ``tries`` failed tries, outside a try."""
+        self.states.append(pack_state(task_id, tries, self.state_codes[state], time, self.codes[executor]))
 
     def failed(self, task_id: int, error: BaseException) -> None:
         """A task ended badly with ``error`` (its message is cut to 2,000 characters)."""
@@ -136,9 +173,10 @@ class TaskFeed:
 
     def drain(self) -> Batch:
         """Everything recorded so far, taken out of the feed."""
-        tasks, edges, states, runs = (b"".join(_take(q)) for q in (self.tasks, self.edges, self.states, self.runs))
+        queues = (self.tasks, self.edges, self.launches, self.tries, self.local_tries, self.states)
+        tasks, edges, launches, tries, local_tries, states = (b"".join(_take(q)) for q in queues)
         failures = _take(self._failures)
-        return Batch(_take(self._names), _take(self._state_names), tasks, edges, states, runs, failures)
+        return Batch(_take(self._names), _take(self._state_names), tasks, edges, launches, tries, local_tries, states, failures, self.here)
 
 
 def _take(q: deque[Any]) -> list[Any]:
@@ -146,25 +184,43 @@ def _take(q: deque[Any]) -> list[Any]:
     return list(starmap(q.popleft, repeat((), len(q))))
 
 
-def count_states(states: bytes, codes: set[int]) -> int:
-    """How many of the packed STATE rows ``states`` have a state code in ``codes`` (no
-    unpacking: the codes are one byte at a fixed place in each row)."""
-    column = states[STATE_CODE_AT :: STATE.size]
+def count_codes(packed: bytes, row: struct.Struct, offset: int, codes: set[int]) -> int:
+    """How many of the packed rows ``packed`` (each ``row.size`` bytes) hold a code in
+    ``codes`` in their one-byte field at ``offset`` (no unpacking)."""
+    column = packed[offset :: row.size]
     return sum(column.count(c) for c in codes)
+
+
+def count_states(batch: Batch, codes: set[int]) -> int:
+    """How many state changes in ``batch`` (STATE rows, and the outcomes of TRY rows) moved a
+    task to a state whose code is in ``codes``."""
+    return (
+        count_codes(batch.states, STATE, STATE_CODE_AT, codes)
+        + count_codes(batch.tries, TRY, TRY_OUTCOME_AT, codes)
+        + count_codes(batch.local_tries, LOCAL_TRY, LOCAL_OUTCOME_AT, codes)
+    )
 
 
 def rows(batch: Batch, names: dict[int, Any], state_names: dict[int, str]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     """The rows of ``batch`` per table, codes replaced by their values. ``names`` holds the
     codes of earlier batches (``state_names`` their state codes) and is updated with this
-    one's: ``task(task_id, app,
-    submitted)``, ``dependency(task_id, parent_id)``, ``transition(task_id, try, state, time,
-    executor)``, ``try_run(task_id, try, host, pid, thread, started, ended, exit_code)``,
+    one's: ``task(task_id, app, submitted)``, ``dependency(task_id, parent_id)``,
+    ``launch(task_id, try, executor, time)``, ``try_run(task_id, try, executor, host, pid,
+    thread, started, ended, exit_code, outcome, time)`` (host, pid, thread, started and ended
+    None when nothing ran), ``state_change(task_id, try, state, time, executor)``,
     ``failure(task_id, error_type, message)``."""
     names.update(batch.names)
     state_names.update(batch.state_names)
     n, sn = names.__getitem__, state_names.__getitem__
+    host, pid = n(batch.here[0]), batch.here[1]
     yield "task", [(t, n(a), s) for t, a, s in TASK.iter_unpack(batch.tasks)]
     yield "dependency", list(EDGE.iter_unpack(batch.edges))
-    yield "transition", [(t, k, sn(s), w, n(e)) for t, k, s, w, e in STATE.iter_unpack(batch.states)]
-    yield "try_run", [(t, k, n(h), p, n(th), s, e, None if x == NO_EXIT else x) for t, k, h, p, th, s, e, x in RUN.iter_unpack(batch.runs)]
+    yield "launch", [(t, k, n(e), w) for t, k, e, w in LAUNCH.iter_unpack(batch.launches)]
+    yield "try_run", [
+        (t, k, n(e), n(h), p, n(th), s, x, None if c == NO_EXIT else c, sn(o), w)
+        if h != NO_HOST
+        else (t, k, n(e), None, None, None, None, None, None, sn(o), w)
+        for t, k, e, h, p, th, s, x, c, o, w in TRY.iter_unpack(batch.tries)
+    ] + [(t, k, n(e), host, pid, n(th), s, x, None, sn(o), x) for t, k, e, th, s, x, o in LOCAL_TRY.iter_unpack(batch.local_tries)]
+    yield "state_change", [(t, k, sn(s), w, n(e)) for t, k, s, w, e in STATE.iter_unpack(batch.states)]
     yield "failure", list(batch.failures)

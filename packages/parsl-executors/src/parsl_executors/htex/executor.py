@@ -37,7 +37,7 @@ from parsl.executors.errors import ExecutorShutdown, ScalingFailed
 from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, LeanFuture, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, BlockTable, FlowControl, HeldBlock, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockAccessors, BlockScalable, BlockTable, FlowControl, HeldBlock, ScalingPolicy, Strategy, Timer
 from .errors import BlocksNeverConnected, InterchangeLost, ManagerLost, WorkerLost
 from .launch import DEFAULT_TEMPLATE, PoolSettings, check_template, pool_command
 from .options import resource_tuple, site_options
@@ -66,7 +66,7 @@ class _TaskFuture(LeanFuture):
         return True
 
 
-class HighThroughputExecutor(ParslExecutor, BlockScalable):
+class HighThroughputExecutor(BlockAccessors, ParslExecutor, BlockScalable):
     """Pilot-job executor for many short tasks over many nodes (upstream's keywords).
 
     Args:
@@ -416,18 +416,8 @@ class HighThroughputExecutor(ParslExecutor, BlockScalable):
 
     # -- blocks -----------------------------------------------------------------------------------
 
-    @property
-    def policy(self) -> ScalingPolicy:
-        return self._policy
-
-    @property
-    def scaling_enabled(self) -> bool:
-        return self.provider is not None and self.provider.scaling_enabled
-
-    @property
-    def blocks(self) -> dict[str, str]:
-        """Block id → provider job id, for blocks not known to have ended."""
-        return self._blocks.jobs()
+    def _block_provider(self) -> ExecutionProvider | None:
+        return self.provider
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""

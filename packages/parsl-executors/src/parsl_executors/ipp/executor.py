@@ -33,7 +33,7 @@ from parsl.executors.errors import ExecutorShutdown, ScalingFailed
 from parsl.interfaces import BlockShape, ContainerEngine, ExecutionProvider, ExecutorContext, ParslExecutor, Staging, container_from_spec
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, BlockTable, FlowControl, FlowNoControl, HeldBlock, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockAccessors, BlockScalable, BlockTable, FlowControl, FlowNoControl, HeldBlock, ScalingPolicy, Strategy, Timer
 from ..worker_containers import container_launch, remove_containers, remove_orphans
 from .controller import Controller
 from .engines import EngineInfo, Engines
@@ -48,7 +48,7 @@ def _ipp() -> Any:
     return plugins.require("ipyparallel", feature="the ipp executor", distribution="parsl-executors", extra="ipp")
 
 
-class IPyParallelExecutor(ParslExecutor, BlockScalable):
+class IPyParallelExecutor(BlockAccessors, ParslExecutor, BlockScalable):
     """The IPython Parallel executor.
 
     Runs python and bash apps on IPython Parallel engines, which run inside blocks obtained
@@ -326,18 +326,8 @@ class IPyParallelExecutor(ParslExecutor, BlockScalable):
 
     # -- blocks ----------------------------------------------------------------------------
 
-    @property
-    def policy(self) -> ScalingPolicy:
-        return self._policy
-
-    @property
-    def scaling_enabled(self) -> bool:
-        return self.execution_provider is not None and self.execution_provider.scaling_enabled
-
-    @property
-    def blocks(self) -> dict[str, str]:
-        """Block id → provider job id, for blocks not known to have ended."""
-        return self._blocks.jobs()
+    def _block_provider(self) -> ExecutionProvider | None:
+        return self.execution_provider
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""

@@ -32,10 +32,10 @@ import cloudpickle
 from parsl import plugins
 from parsl.errors import ConfigurationError
 from parsl.executors.errors import ExecutorError, ExecutorShutdown, ScalingFailed
-from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, ParslExecutor, reject_unknown_keys
+from parsl.interfaces import BlockShape, ExecutionProvider, ExecutorContext, JobState, ParslExecutor, reject_unknown_keys
 from parsl.interfaces.site import SiteSpec
 
-from ..scaling import BlockScalable, BlockTable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
+from ..scaling import BlockAccessors, BlockScalable, BlockTable, FlowControl, FlowNoControl, ScalingPolicy, Strategy, Timer
 from .errors import BlockFailed
 from .hub import Hub
 from .launch import mpi_launcher
@@ -60,7 +60,7 @@ SITE_OPTIONS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class TurbineExecutor(ParslExecutor, BlockScalable):
+class TurbineExecutor(BlockAccessors, ParslExecutor, BlockScalable):
     """The Turbine executor.
 
     Bypass the Swift/T language and run on top of MPI ranks in provider blocks: rank 0 of
@@ -83,6 +83,9 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
             mpiexec), ``"mpiexec"`` or ``"srun"``; ``mpi_options`` are added to every prefix.
         max_idletime, strategy_interval, strategy_threshold, flow_control: block scaling,
             as for the ipp executor.
+        max_block_failures: blocks in a row that may end (or be refused) before their rank 0
+            connected; then no more are started and waiting tasks fail with ``ScalingFailed``
+            (the shared cap of :mod:`parsl_executors.scaling.failures`; default 3).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         strategy_interval: float = 1.0,
         strategy_threshold: int = 20,
         flow_control: bool = True,
+        max_block_failures: int = 3,
     ) -> None:
         if execution_provider is not None and not isinstance(execution_provider, ExecutionProvider):
             raise ConfigurationError(f"{execution_provider!r} is not an ExecutionProvider", "execution_provider")
@@ -134,7 +138,8 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 "taskBlocks",
             )
         self._policy = dataclasses.replace(
-            ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime), tasks_per_block=max(1, (self.ranks_per_block or 2) - 1)
+            ScalingPolicy.from_shape(self.shape, max_idletime=max_idletime, max_block_failures=max_block_failures),
+            tasks_per_block=max(1, (self.ranks_per_block or 2) - 1),
         )
         self.address = address
         self.port = port
@@ -204,7 +209,7 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
                 if os.path.exists(self.key_file):
                     os.unlink(self.key_file)
                 write_key_file(self.key_file, key)
-            self._hub = Hub(key, self.address, self.port, self.label, self._done, self._block_end, on_block_start=self._blocks.connected)
+            self._hub = Hub(key, self.address, self.port, self.label, self._done, self._block_end, on_block_start=self._block_started)
             self._hub.start()
             self.launch_cmd = (
                 f"{self.rank_command} --address {shlex.quote(self._hub.address)} --port {self._hub.port} "
@@ -306,25 +311,15 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
 
     # -- blocks ----------------------------------------------------------------------------
 
-    @property
-    def policy(self) -> ScalingPolicy:
-        return self._policy
-
-    @property
-    def scaling_enabled(self) -> bool:
-        return self.execution_provider is not None and self.execution_provider.scaling_enabled
-
-    @property
-    def blocks(self) -> dict[str, str]:
-        """Block id → provider job id, for blocks not known to have ended."""
-        return self._blocks.jobs()
+    def _block_provider(self) -> ExecutionProvider | None:
+        return self.execution_provider
 
     def held_blocks(self) -> int:
         """Blocks not in a terminal state (asks the provider)."""
         provider = self.execution_provider
         if provider is None:
             return 0
-        for b in self._blocks.refresh(provider):
+        for b in self._blocks.refresh(provider, self.block_failures):
             if not b.connected:
                 reason = f"its job {b.job_id} ended ({b.state.value}) before any rank connected; the provider's script directory holds its output"
                 self._block_failed(b.block_id, reason)
@@ -339,7 +334,10 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
             raise ExecutorShutdown(f"executor {self.label!r} has been shut down")
         size = self.ranks_per_block or 1
         launch = self.launch_cmd
-        return self._blocks.submit(provider, blocks, lambda bid: f"{launch} --block {bid}", size, detail=f"{size} ranks", on_refused=self._fail_waiting_if_stranded)
+        return self._blocks.submit(
+            provider, blocks, lambda bid: f"{launch} --block {bid}", size, detail=f"{size} ranks",
+            failures=self.block_failures, on_refused=self._fail_waiting_if_stranded,
+        )
 
     def scale_in(self, blocks: int = 1) -> list[str]:
         """Release ``blocks`` blocks, newest first; tasks they held go to the other blocks."""
@@ -361,6 +359,11 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         logger.info("executor %s: released blocks %s", self.label, ", ".join(b.block_id for b in victims))
         return [b.block_id for b in victims]
 
+    def _block_started(self, block: str) -> None:
+        """Rank 0 of ``block`` connected (on the hub thread): starting blocks works."""
+        self.block_failures.worker_connected()
+        self._blocks.connected(block)
+
     def _block_end(self, block: str, reason: str, connected: bool) -> None:
         """A block stopped being able to run tasks (rank 0 gone, or it never started); called
         on the hub thread."""
@@ -369,11 +372,21 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
         if b is not None and provider is not None and not b.state.terminal:
             threading.Thread(target=_cancel_quietly, args=(provider, b.job_id), name=f"parsl-{self.label}-cancel", daemon=True).start()
         if not connected:
+            if b is not None:
+                # rank 0 said the block cannot run tasks: a failed start, its words as the tail
+                self.block_failures.ended(b.block_id, b.job_id, JobState.FAILED, False, reason)
             self._block_failed(block, reason)
 
     def _block_failed(self, block: str, reason: str) -> None:
+        """Block ``block`` never ran a task: the waiting tasks fail if nothing else can run
+        them, with the cap's ``ScalingFailed`` once it tripped, else with :class:`BlockFailed`."""
         logger.error("executor %s: block %s could not run tasks: %s", self.label, block, reason)
-        self._fail_waiting_if_stranded(BlockFailed(self.label, block, reason))
+        tripped = self.block_failures.tripped
+        self._fail_waiting_if_stranded(tripped if tripped is not None else BlockFailed(self.label, block, reason))
+
+    def fail_waiting(self, err: BaseException) -> None:
+        """Block starts are capped: fail the tasks no rank can run (see ``_fail_waiting_if_stranded``)."""
+        self._fail_waiting_if_stranded(err)
 
     def _fail_waiting_if_stranded(self, err: BaseException) -> None:
         """With no block left to run them, waiting tasks fail instead of waiting forever."""
@@ -394,6 +407,9 @@ class TurbineExecutor(ParslExecutor, BlockScalable):
     def _tick(self, kind: str | None = None) -> None:
         if self._shutdown:
             return
+        tripped = self.block_failures.tripped
+        if tripped is not None:
+            self._fail_waiting_if_stranded(tripped)  # also tasks submitted after the cap was reached
         if self.strategy is not None and self.scaling_enabled:
             self.strategy.strategize(kind)
 
