@@ -128,9 +128,9 @@ class TaskRecord:
         log = self.log
         if log is not None:
             ex = self.executor
+            label = ex.label if ex is not None else None  # executor_label, inline on the hot path
             if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
                 run, self.run = self.run, None
-                label = ex.label if ex is not None else None
                 if run is None or isinstance(run, tuple):
                     log.try_ended(self.id, self.try_no, label, run, new._value_, _time())
                 else:  # a python app timed by a thread of this process: its future has the run
@@ -138,7 +138,7 @@ class TaskRecord:
                     log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
             elif new is not _LAUNCHED:
                 # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
-                log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[ex.label if ex is not None else None]))
+                log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[label]))
         return new
 
     @property
