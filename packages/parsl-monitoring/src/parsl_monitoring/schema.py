@@ -11,7 +11,7 @@ Tables (times are seconds since the epoch, as ``time.time()``):
     The task graph: ``task_id`` waited for ``parent_id``.
 ``launch(task_id, try, executor, time)``
     One row per try, when the kernel handed it to ``executor`` (state ``launched``). ``try``
-    counts from 0: a retry is a launch with a higher ``try``.
+    counts from 0: a retry is a launch with a higher ``try``. Unique on ``(task_id, try)``.
 ``try_run(task_id, try, executor, host, pid, thread, started, ended, exit_code, outcome, time)``
     One row per try, written when it ended: where and when it ran as its worker saw it
     (``thread``: the worker thread's name when the worker is a thread, else empty;
@@ -38,12 +38,13 @@ Views:
 ``task_final(task_id, state, try, executor, time)``
     Each task's latest transition (tasks still pending have none).
 
-A no-op task is three rows (``task``, ``launch``, ``try_run``): rows are what monitoring
-costs, on the workflow's core and in the writer. Schema 1 stored one row per transition
-(four per no-op task); schema 2 keeps its ``transition`` and ``task_final`` as views.
-``dependency``, ``launch`` and ``try_run`` are indexed on ``task_id`` from the start: the
-writer process keeps the indexes up to date on its own core, so the store is ready to query
-the moment the run ends.
+A no-op task is three rows in the store (``task``, ``launch``, ``try_run``), which the
+workflow's process sends as one when the task ends before the monitor's next drain (see
+:mod:`parsl.interfaces.task_feed`). Schema 1 stored one row per transition (four per no-op
+task); schema 2 keeps its ``transition`` and ``task_final`` as views. ``dependency``,
+``launch`` and ``try_run`` are indexed on ``task_id`` from the start: the writer process keeps
+the indexes up to date on its own core, so the store is ready to query the moment the run
+ends.
 Nothing else is stored: no configuration, no arguments or results, no credentials.
 """
 from __future__ import annotations
@@ -75,7 +76,7 @@ CREATE TABLE IF NOT EXISTS state_change (task_id INTEGER NOT NULL, try INTEGER N
 CREATE TABLE IF NOT EXISTS failure (task_id INTEGER PRIMARY KEY, error_type TEXT, message TEXT);
 CREATE TABLE IF NOT EXISTS block (executor TEXT, block_id TEXT, event TEXT, time REAL, detail TEXT);
 CREATE INDEX IF NOT EXISTS dependency_task ON dependency(task_id);
-CREATE INDEX IF NOT EXISTS launch_task ON launch(task_id);
+CREATE UNIQUE INDEX IF NOT EXISTS launch_try ON launch(task_id, try);
 CREATE INDEX IF NOT EXISTS try_run_task ON try_run(task_id);
 CREATE INDEX IF NOT EXISTS state_change_task ON state_change(task_id);
 CREATE VIEW IF NOT EXISTS transition AS SELECT task_id, try, state, time, executor FROM ({_RANKED});

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from parsl.interfaces import Monitor
-from parsl.interfaces.task_feed import MESSAGE_LIMIT, TASK, Batch, count_states
+from parsl.interfaces.task_feed import MESSAGE_LIMIT, Batch, count_states, count_tasks
 
 from .schema import DB_NAME, DDL, FINAL_STATES, SCHEMA_VERSION
-from .writer import HEADER
+from .writer import HEADER, widen_pipe
 
 logger = logging.getLogger("parsl.monitoring")
 
@@ -112,6 +112,7 @@ class SqliteMonitor(Monitor):
             start_new_session=True,
         )
         self._pipe = self._proc.stdin
+        widen_pipe(self._pipe.fileno())  # a whole batch fits: the drain thread never waits on the writer
         self._writer = threading.Thread(target=self._run_drain, name="parsl-monitoring-drain", daemon=True)
         self._writer.start()
         if self._progress_wanted:
@@ -190,7 +191,7 @@ class SqliteMonitor(Monitor):
         blocks = [self._blocks.popleft() for _ in range(len(self._blocks))]
         if not (batch or blocks):
             return
-        self._submitted += len(batch.tasks) // TASK.size
+        self._submitted += count_tasks(batch)
         self._finished += self._count_final(batch)
         pipe = self._pipe
         if pipe is None or self._broken:

@@ -44,7 +44,6 @@ from ..data_provider.data_manager import needs_staging
 from ..errors import ConfigurationError, WorkflowAborted
 from ..interfaces import ExecutorContext, Memoizer, MonitoredCall, ParslExecutor
 from ..interfaces.task_feed import pack_launch as _pack_launch
-from ..interfaces.task_feed import pack_task as _pack_task
 from . import exit_signals as _signals
 from . import loader
 from .dependencies import describe, failed_parents
@@ -323,9 +322,11 @@ class DataFlowKernel(DFK050Methods):
             record.func, record.kwargs, fu._outputs = self.data_manager.stage_task(record.sites[0], record.func, kwargs, found, fu, tid)
         self._tasks[tid] = record
         feed = self._feed
-        if feed is not None:  # monitoring: the task's row, and its state changes from now on
+        if feed is not None:  # monitoring: held until its row is written (feed.hold, inline)
             record.log = feed
-            feed.tasks.append(_pack_task(tid, feed.codes[app.func_name], _time()))
+            record.submitted = _time()
+            record.launched = None
+            feed.unpublished[tid] = record
             if found:
                 record_edges(feed, tid, found)
         if logger.isEnabledFor(logging.DEBUG):
@@ -523,9 +524,11 @@ class DataFlowKernel(DFK050Methods):
         ex = self._internal_executor() if record.join or record.internal else self._pick_executor(record.sites)
         record.executor = ex
         log = record.log
-        if log is not None:  # monitoring: this try is launched
+        if log is not None:  # monitoring: this try is launched (in the order task_feed needs)
             record.try_no = tries = record.fail_count
-            log.launches.append(_pack_launch(record.id, tries, log.codes[ex.label], _time()))
+            record.launched = now = _time()
+            if record.id not in log.unpublished:  # its row is out: a live view needs the launch now
+                log.launches.append(_pack_launch(record.id, tries, log.codes[ex.label], now))
         try:
             func = record.func
             if log is not None and not ex.times_runs:

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..interfaces.task_feed import pack_full as _pack_full
 from ..interfaces.task_feed import pack_local_try as _pack_local_try
 from ..interfaces.task_feed import pack_state as _pack_state
 from .states import Event, States, next_state
@@ -66,12 +67,14 @@ class TaskRecord:
         "internal",
         "join",
         "kwargs",
+        "launched",
         "log",
         "memo_key",
         "pending",
         "run",
         "sites",
         "state",
+        "submitted",
         "try_no",
     )
 
@@ -115,7 +118,8 @@ class TaskRecord:
         self.bash = False  # a bash app (its success means exit code 0)
         self.log: TaskFeed | None = None  # the monitor's feed, when monitoring is on
         # monitoring only: the try under way (set at launch), and where and when it ran: a
-        # RunInfo, or the future of an executor that times its runs on this process's threads
+        # RunInfo, or the future of an executor that times its runs on this process's threads;
+        # ``submitted`` and ``launched`` (time.time()) are set by the kernel when monitoring
         self.try_no = 0
         self.run: Any = None
 
@@ -132,11 +136,18 @@ class TaskRecord:
             if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
                 run, self.run = self.run, None
                 if run is None or isinstance(run, tuple):
+                    log.publish(self.id)
                     log.try_ended(self.id, self.try_no, label, run, new._value_, _time())
                 else:  # a python app timed by a thread of this process: its future has the run
-                    codes = log.codes  # feed.try_ended(...) unrolled and made short: a row per task
-                    log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
+                    # the row is packed here, unrolled (the hot path): a FULL row when this
+                    # task's row is not out yet (see parsl.interfaces.task_feed), else a short one
+                    codes = log.codes
+                    if log.unpublished.pop(self.id, None) is not None:
+                        log.full.append(_pack_full(self.id, codes[self.func_name], self.submitted, self.try_no, codes[label], self.launched, codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
+                    else:
+                        log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
             elif new is not _LAUNCHED:
+                log.publish(self.id)
                 # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
                 log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[label]))
         return new

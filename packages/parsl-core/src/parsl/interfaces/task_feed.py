@@ -2,20 +2,31 @@
 
 ::
 
-    kernel threads ── task() / edge ─────────▶ packed rows ──▶ deques
-                   ── launch() ──────────────▶ (one per try, when it is handed to an executor)
-                   ── try_ended() ───────────▶ (one per try: where and when it ran, and what the
-                                                 task did next; short for a run on a local thread)
-                   ── state() ───────────────▶ (the changes outside a try: memo_done, dep_fail, ...)
-                   ── failed() ──────────────▶ tuples ──▶ deque
-                   (strings become small codes: the first use of one appends (code, value)
-                    to ``names``, before any row that uses it)
-    monitor thread ── drain() ──▶ Batch(names, state_names, tasks, edges, launches, tries, ..., failures)
+    kernel threads ── hold(task) at submit ────▶ unpublished {task_id: task}   (no row yet)
+                   ── edge ────────────────────▶ packed rows ──▶ deques
+                   ── launch (once published) ─▶   (one per try handed to an executor)
+                   ── end of a try ────────────▶   a FULL row if the task was still unpublished
+                                                   (task + launch + try in one), else a try row
+                   ── state() / failed() ──────▶   (changes outside a try; failures as tuples)
+    monitor thread ── drain() ──▶ publishes what is still unpublished (task row, and its
+                                  launch row if it has one), then takes every deque:
+                                  Batch(names, state_names, tasks, ..., full, failures, here)
 
-A no-op task makes three rows: its task row, its launch and its try. Each event costs the
-kernel a few microseconds on a core where a no-op task costs about twenty, so the rows are
-as few as the record allows: a try's outcome travels in its try row rather than in a state
-row of its own.
+**Whoever gets there first writes the task's row.** A task is *held* at submission: its
+record goes into :attr:`TaskFeed.unpublished`, with its submission and launch times as
+attributes. Whoever first pops it from there (``dict.pop`` is atomic) writes its row: the end
+of its first try, which then writes one FULL row for all three (the usual fate of a short task,
+which ends within one drain interval), or the monitor's next drain, which writes its task row
+and, if it was launched by then, its launch row, so that a live view sees tasks in flight.
+A no-op task is then one row instead of three: rows are what monitoring costs the workflow's
+core (measured: each row cost about 1-2 µs in a 100,000-task run, several times what the
+packing itself costs in a loop).
+
+Launches of a published task are written by the kernel as they happen. A launch that races
+with the drain publishing the same task can be written twice, identically; the store keeps
+one (``launch`` is unique on ``(task_id, try)``). No launch is lost: the kernel sets
+``launched`` before it looks whether the task is published, and the drain pops the task
+before it reads ``launched``.
 
 Rows are ``struct``-packed ``bytes``, not tuples: bytes are not tracked by Python's garbage
 collector, so recording a task adds no collector work. A workflow holding 100,000 futures
@@ -36,7 +47,7 @@ import threading
 from collections import deque
 from collections.abc import Hashable, Iterator
 from itertools import repeat, starmap
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 MESSAGE_LIMIT = 2000
 
@@ -63,11 +74,33 @@ LOCAL_OUTCOME_AT = 36
 #: executor-label code)``; the state code is one byte (``TaskFeed.state_codes``)
 STATE = struct.Struct("<qiBdi")
 STATE_CODE_AT = 12  # the offset of the state code in a STATE row
+#: a task and its first try in one row, written by the end of that try when no drain had
+#: published the task yet: ``(task_id, app code, submitted, try, executor code, launched,
+#: thread code, started, ended, outcome state code)``; like LOCAL_TRY, for a python app run by
+#: a thread of this process (host and pid are ``TaskFeed.here``)
+FULL = struct.Struct("<qidiididdB")
+FULL_OUTCOME_AT = 56
 NO_EXIT = -(2**63)
 NO_HOST = -1
 
 #: the packers, for the kernel's hot path: ``feed.tries.append(pack_try(...))``
 pack_task, pack_edge, pack_launch, pack_try, pack_local_try, pack_state = TASK.pack, EDGE.pack, LAUNCH.pack, TRY.pack, LOCAL_TRY.pack, STATE.pack
+pack_full = FULL.pack
+
+
+class HeldTask(Protocol):
+    """What :meth:`TaskFeed.hold` needs of a task (the kernel's task record has it): set
+    ``launched`` (``time.time()``, None until then), ``try_no`` and the executor before a
+    launch."""
+
+    id: int
+    func_name: str
+    submitted: float
+    launched: float | None
+    try_no: int
+
+    @property
+    def executor_label(self) -> str | None: ...
 
 
 class Batch(NamedTuple):
@@ -84,9 +117,10 @@ class Batch(NamedTuple):
     states: bytes
     failures: list[tuple[int, str, str]]
     here: tuple[int, int]
+    full: bytes = b""
 
     def __bool__(self) -> bool:
-        return any(self[:-1])
+        return any(self[:-2]) or bool(self.full)
 
 
 class _Codes(dict):  # type: ignore[type-arg]
@@ -113,7 +147,7 @@ class _Codes(dict):  # type: ignore[type-arg]
 class TaskFeed:
     """The kernel writes; one monitor thread drains. See the module docstring."""
 
-    __slots__ = ("_failures", "_names", "_state_names", "codes", "edges", "here", "launches", "local_tries", "state_codes", "states", "tasks", "tries")
+    __slots__ = ("_failures", "_names", "_state_names", "codes", "edges", "full", "here", "launches", "local_tries", "state_codes", "states", "tasks", "tries", "unpublished")
 
     def __init__(self) -> None:
         self._names: deque[tuple[int, Any]] = deque()
@@ -125,6 +159,9 @@ class TaskFeed:
         self.tries: deque[bytes] = deque()
         self.local_tries: deque[bytes] = deque()
         self.states: deque[bytes] = deque()
+        self.full: deque[bytes] = deque()
+        #: held tasks whose row nobody has written yet, by id (see the module docstring)
+        self.unpublished: dict[int, HeldTask] = {}
         self._failures: deque[tuple[int, str, str]] = deque()
         #: the code of each value (app names, executor labels, hosts, threads) used so far
         self.codes: dict[Any, int] = _Codes(self._names)
@@ -140,6 +177,23 @@ class TaskFeed:
         self.tasks.append(pack_task(task_id, self.codes[app], submitted))
         for p in parents:
             self.edges.append(pack_edge(task_id, p))
+
+    def hold(self, task: HeldTask) -> None:
+        """A task was created (state ``pending``): its row is written by whoever publishes it
+        first (its first try's end, or the next drain). The kernel inlines this."""
+        self.unpublished[task.id] = task
+
+    def publish(self, task_id: int) -> None:
+        """Write the row of a held task (and its launch row, if it was launched) unless
+        someone already has: the slow paths call this before any other row of the task."""
+        task = self.unpublished.pop(task_id, None)
+        if task is None:
+            return
+        codes = self.codes
+        self.tasks.append(pack_task(task_id, codes[task.func_name], task.submitted))
+        launched = task.launched
+        if launched is not None:
+            self.launches.append(pack_launch(task_id, task.try_no, codes[task.executor_label], launched))
 
     def launch(self, task_id: int, try_number: int, executor: str | None, time: float) -> None:
         """Try ``try_number`` (from 0) of a task was handed to ``executor`` (state ``launched``)."""
@@ -172,11 +226,14 @@ class TaskFeed:
     # -- the monitor's side (one thread at a time) ----------------------------------------
 
     def drain(self) -> Batch:
-        """Everything recorded so far, taken out of the feed."""
-        queues = (self.tasks, self.edges, self.launches, self.tries, self.local_tries, self.states)
-        tasks, edges, launches, tries, local_tries, states = (b"".join(_take(q)) for q in queues)
+        """Everything recorded so far, taken out of the feed, held tasks published first."""
+        publish = self.publish
+        for task_id in list(self.unpublished):  # a snapshot: the kernel holds more meanwhile
+            publish(task_id)
+        queues = (self.tasks, self.edges, self.launches, self.tries, self.local_tries, self.states, self.full)
+        tasks, edges, launches, tries, local_tries, states, full = (b"".join(_take(q)) for q in queues)
         failures = _take(self._failures)
-        return Batch(_take(self._names), _take(self._state_names), tasks, edges, launches, tries, local_tries, states, failures, self.here)
+        return Batch(_take(self._names), _take(self._state_names), tasks, edges, launches, tries, local_tries, states, failures, self.here, full)
 
 
 def _take(q: deque[Any]) -> list[Any]:
@@ -198,7 +255,13 @@ def count_states(batch: Batch, codes: set[int]) -> int:
         count_codes(batch.states, STATE, STATE_CODE_AT, codes)
         + count_codes(batch.tries, TRY, TRY_OUTCOME_AT, codes)
         + count_codes(batch.local_tries, LOCAL_TRY, LOCAL_OUTCOME_AT, codes)
+        + count_codes(batch.full, FULL, FULL_OUTCOME_AT, codes)
     )
+
+
+def count_tasks(batch: Batch) -> int:
+    """How many tasks ``batch`` made known (task rows and FULL rows)."""
+    return len(batch.tasks) // TASK.size + len(batch.full) // FULL.size
 
 
 def rows(batch: Batch, names: dict[int, Any], state_names: dict[int, str]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
@@ -213,14 +276,17 @@ def rows(batch: Batch, names: dict[int, Any], state_names: dict[int, str]) -> It
     state_names.update(batch.state_names)
     n, sn = names.__getitem__, state_names.__getitem__
     host, pid = n(batch.here[0]), batch.here[1]
-    yield "task", [(t, n(a), s) for t, a, s in TASK.iter_unpack(batch.tasks)]
+    full = list(FULL.iter_unpack(batch.full))
+    yield "task", [(t, n(a), s) for t, a, s in TASK.iter_unpack(batch.tasks)] + [(r[0], n(r[1]), r[2]) for r in full]
     yield "dependency", list(EDGE.iter_unpack(batch.edges))
-    yield "launch", [(t, k, n(e), w) for t, k, e, w in LAUNCH.iter_unpack(batch.launches)]
+    yield "launch", [(t, k, n(e), w) for t, k, e, w in LAUNCH.iter_unpack(batch.launches)] + [(t, k, n(e), w) for t, _, _, k, e, w, *_ in full]
     yield "try_run", [
         (t, k, n(e), n(h), p, n(th), s, x, None if c == NO_EXIT else c, sn(o), w)
         if h != NO_HOST
         else (t, k, n(e), None, None, None, None, None, None, sn(o), w)
         for t, k, e, h, p, th, s, x, c, o, w in TRY.iter_unpack(batch.tries)
-    ] + [(t, k, n(e), host, pid, n(th), s, x, None, sn(o), x) for t, k, e, th, s, x, o in LOCAL_TRY.iter_unpack(batch.local_tries)]
+    ] + [(t, k, n(e), host, pid, n(th), s, x, None, sn(o), x) for t, k, e, th, s, x, o in LOCAL_TRY.iter_unpack(batch.local_tries)] + [
+        (t, k, n(e), host, pid, n(th), s, x, None, sn(o), x) for t, _, _, k, e, _, th, s, x, o in full
+    ]
     yield "state_change", [(t, k, sn(s), w, n(e)) for t, k, s, w, e in STATE.iter_unpack(batch.states)]
     yield "failure", list(batch.failures)
