@@ -325,7 +325,6 @@ class DataFlowKernel(DFK050Methods):
         if feed is not None:  # monitoring: held until its row is written (feed.hold, inline)
             record.log = feed
             record.submitted = _time()
-            record.launched = None
             feed.unpublished[tid] = record
             if found:
                 record_edges(feed, tid, found)
@@ -524,15 +523,15 @@ class DataFlowKernel(DFK050Methods):
         ex = self._internal_executor() if record.join or record.internal else self._pick_executor(record.sites)
         record.executor = ex
         log = record.log
+        func = record.func
         if log is not None:  # monitoring: this try is launched (in the order task_feed needs)
             record.try_no = tries = record.fail_count
             record.launched = now = _time()
             if record.id not in log.unpublished:  # its row is out: a live view needs the launch now
                 log.launches.append(_pack_launch(record.id, tries, log.codes[ex.label], now))
-        try:
-            func = record.func
-            if log is not None and not ex.times_runs:
+            if not ex.times_runs:
                 func = MonitoredCall(func, record.bash)  # noted where and when it ran, on the worker
+        try:
             fut = ex.submit(func, *record.args, **record.kwargs)
         except Exception as e:
             logger.error("task %d could not be submitted to executor %s: %s", record.id, ex.label, e)

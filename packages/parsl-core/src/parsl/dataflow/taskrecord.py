@@ -130,7 +130,8 @@ class TaskRecord:
         old = self.state
         self.state = new = next_state(old, event)
         log = self.log
-        if log is not None:
+        # (a first launch, from pending, is recorded by the kernel's _send: skip it early)
+        if log is not None and (new is not _LAUNCHED or old is _LAUNCHED or old is _RUNNING):
             ex = self.executor
             label = ex.label if ex is not None else None  # executor_label, inline on the hot path
             if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
@@ -146,7 +147,7 @@ class TaskRecord:
                         log.full.append(_pack_full(self.id, codes[self.func_name], self.submitted, self.try_no, codes[label], self.launched, codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
                     else:
                         log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
-            elif new is not _LAUNCHED:
+            else:
                 log.publish(self.id)
                 # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
                 log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[label]))

@@ -89,9 +89,9 @@ pack_full = FULL.pack
 
 
 class HeldTask(Protocol):
-    """What :meth:`TaskFeed.hold` needs of a task (the kernel's task record has it): set
-    ``launched`` (``time.time()``, None until then), ``try_no`` and the executor before a
-    launch."""
+    """What :meth:`TaskFeed.hold` needs of a task (the kernel's task record has it): before a
+    launch, set the executor, ``try_no`` and then ``launched`` (``time.time()``; unset or None
+    until the first launch)."""
 
     id: int
     func_name: str
@@ -191,7 +191,7 @@ class TaskFeed:
             return
         codes = self.codes
         self.tasks.append(pack_task(task_id, codes[task.func_name], task.submitted))
-        launched = task.launched
+        launched = getattr(task, "launched", None)  # unset until its first launch
         if launched is not None:
             self.launches.append(pack_launch(task_id, task.try_no, codes[task.executor_label], launched))
 
