@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import gc
+import os
+import socket
 import threading
 
 import pytest
 
 from parsl.interfaces import TaskFeed
-from parsl.interfaces.task_feed import count_states, pack_state, rows
+from parsl.interfaces.task_feed import count_states, count_tasks, pack_state, rows
 
 
 def _all_rows(feed: TaskFeed, names: dict, state_names: dict) -> dict[str, list[tuple]]:
@@ -141,3 +143,57 @@ def test_threads_appending_while_a_monitor_drains_lose_nothing():
     assert sorted(r[0] for r in seen) == sorted(k * 100_000 + i for k in range(4) for i in range(20_000))
     assert {r[1] for r in seen} == {f"app{k}-{j}" for k in range(4) for j in range(2000)}
     assert len(transitions) == 80_000 and {r[2] for r in transitions} == {"ex0", "ex1", "ex2"}
+
+
+class _Task:
+    """A held task as the kernel's record presents it (see ``HeldTask``)."""
+
+    def __init__(self, id: int, func_name: str = "inc", submitted: float = 1.0) -> None:
+        self.id, self.func_name, self.submitted, self.try_no = id, func_name, submitted, 0
+        self.executor_label: str | None = None
+
+    def launch(self, executor: str, at: float) -> None:  # in _send's order: executor, try, time
+        self.executor_label = executor
+        self.try_no = 0
+        self.launched = at
+
+
+def test_a_task_that_ends_before_any_drain_is_one_full_row_and_three_in_the_store():
+    feed = TaskFeed()
+    t = _Task(7, "inc", 10.0)
+    feed.hold(t)
+    t.launch("threads", 10.5)
+    feed.local_try_ended(t, "threads", "ThreadPool-0_1", 11.0, 12.0, "exec_done")
+    assert len(feed.full) == 1 and not (feed.tasks or feed.launches or feed.local_tries)
+    batch = feed.drain()
+    final = {code for code, name in batch.state_names if name == "exec_done"}
+    assert count_tasks(batch) == 1 and count_states(batch, final) == 1
+    got = _all_rows_of(batch)
+    host = socket.gethostname()
+    assert got["task"] == [(7, "inc", 10.0)]
+    assert got["launch"] == [(7, 0, "threads", 10.5)]
+    assert got["try_run"] == [(7, 0, "threads", host, os.getpid(), "ThreadPool-0_1", 11.0, 12.0, None, "exec_done", 12.0)]
+
+
+def test_a_drain_publishes_held_tasks_with_their_launch_and_their_try_then_comes_alone():
+    feed = TaskFeed()
+    waiting, running = _Task(1, "child", 1.0), _Task(2, "inc", 2.0)
+    feed.hold(waiting)
+    feed.hold(running)
+    running.launch("threads", 2.5)
+    names: dict = {}
+    state_names: dict = {}
+    got = _all_rows_of(feed.drain(), names, state_names)
+    assert got["task"] == [(1, "child", 1.0), (2, "inc", 2.0)]
+    assert got["launch"] == [(2, 0, "threads", 2.5)]  # the pending one has no launch yet
+    assert not feed.unpublished
+    feed.local_try_ended(running, "threads", "t", 3.0, 4.0, "exec_done")
+    batch = feed.drain()
+    assert count_tasks(batch) == 0 and not batch.full
+    assert _all_rows_of(batch, names, state_names)["try_run"] == [(2, 0, "threads", socket.gethostname(), os.getpid(), "t", 3.0, 4.0, None, "exec_done", 4.0)]
+    feed.publish(2)  # a second publish writes nothing
+    assert not feed.drain()
+
+
+def _all_rows_of(batch, names: dict | None = None, state_names: dict | None = None) -> dict[str, list[tuple]]:
+    return {table: r for table, r in rows(batch, {} if names is None else names, {} if state_names is None else state_names)}

@@ -16,9 +16,13 @@ import pytest
 import parsl
 from parsl import DataFlowKernel, bash_app, join_app, python_app
 from parsl.dataflow.states import TRANSITIONS, States
+from parsl.interfaces import TaskFeed
+from parsl.interfaces.task_feed import FULL, TASK
 from parsl_monitoring import SqliteMonitor, summarize
 from parsl_monitoring.query import root_causes, task_states
+from parsl_monitoring.schema import DDL
 from parsl_monitoring.store import open_store
+from parsl_monitoring.writer import write_batch
 
 
 @pytest.fixture(autouse=True)
@@ -164,6 +168,96 @@ def test_a_no_op_task_is_three_rows_and_its_transitions_a_view_over_them():
             assert (host, pid, code, outcome) == (socket.gethostname(), os.getpid(), None, "exec_done")
             assert thread.startswith("ThreadPool-") and launched <= started <= ended <= t
         assert db.execute("SELECT count(*) FROM task_final WHERE state = 'exec_done'").fetchone()[0] == 20
+    finally:
+        db.close()
+
+
+class _CountingFeed(TaskFeed):
+    """Counts how each task's row came out: in a FULL row (its try ended before any drain) or
+    published by a drain while the task waited or ran."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts = {"full": 0, "published": 0}
+
+    def drain(self):  # type: ignore[no-untyped-def]
+        batch = super().drain()
+        self.counts["full"] += len(batch.full) // FULL.size
+        self.counts["published"] += len(batch.tasks) // TASK.size
+        return batch
+
+
+def test_tasks_published_by_a_drain_and_tasks_in_one_row_are_stored_alike(tmp_path):
+    """A drain every millisecond while tasks end, wait for parents and run across drains: every
+    task has one row, every try one launch and one try row, whichever way its rows came out
+    (a launch that races the drain may be sent twice; the store keeps one)."""
+    monitor = SqliteMonitor(flush_interval=0.001)
+    monitor.feed = _CountingFeed()
+    counter = tmp_path / "tries"
+
+    @python_app
+    def noop(*_):
+        return None
+
+    @python_app
+    def nap(seconds, *_):
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    @python_app
+    def flaky(path):
+        n = int(open(path).read()) if os.path.exists(path) else 0
+        open(path, "w").write(str(n + 1))
+        if n == 0:
+            raise RuntimeError("first try fails")
+        return n
+
+    with parsl.load(parsl.Config(monitoring=monitor, retries=1)) as dfk:
+        futs = [noop(i) for i in range(1500)]
+        parents = [nap(0.02 + 0.01 * (i % 3)) for i in range(12)]
+        futs += parents + [noop(p) for p in parents for _ in range(10)] + [flaky(str(counter))]
+        futs += [noop(i) for i in range(1500)]
+        for f in futs:
+            f.result()
+        run_dir = dfk.run_dir
+    counts = monitor.feed.counts
+    assert counts["full"] > 0 and counts["published"] > 0, counts  # both ways were taken
+    assert counts["full"] + counts["published"] == len(futs)
+    db = sqlite3.connect(Path(run_dir) / "monitoring.db")
+    try:
+        assert db.execute("SELECT count(*) FROM task").fetchone()[0] == len(futs)
+        tries = db.execute("SELECT count(*) FROM try_run").fetchone()[0]
+        assert tries == len(futs) + 1  # flaky tried twice
+        assert db.execute("SELECT count(*) FROM launch").fetchone()[0] == tries
+        # each try's launch is its own: same (task, try), launched before it started
+        assert db.execute(
+            "SELECT count(*) FROM try_run r JOIN launch l ON l.task_id = r.task_id AND l.try = r.try WHERE l.time <= r.started AND l.executor = r.executor"
+        ).fetchone()[0] == tries
+        assert db.execute("SELECT count(*) FROM task_final WHERE state = 'exec_done'").fetchone()[0] == len(futs)
+        for tid, seq in _transitions(db).items():
+            states = ["pending"] + [s for s, _ in seq]
+            assert all((a, b) in _ALLOWED for a, b in zip(states, states[1:])), (tid, seq)
+    finally:
+        db.close()
+
+
+def test_a_launch_sent_twice_is_stored_once(tmp_path):
+    """The race the feed allows (the kernel and a drain both sending a launch) is absorbed by
+    the store: ``launch`` is unique on (task_id, try)."""
+    feed = TaskFeed()
+    feed.task(1, "inc", 1.0)
+    feed.launch(1, 0, "threads", 2.0)
+    feed.launch(1, 0, "threads", 2.0)
+    feed.launch(1, 1, "threads", 3.0)  # a retry is a launch of its own
+    db = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    try:
+        db.executescript(DDL)
+        write_batch(db, (tuple(feed.drain()), []), {}, {})
+        assert db.execute("SELECT task_id, try, time FROM launch ORDER BY try").fetchall() == [(1, 0, 2.0), (1, 1, 3.0)]
     finally:
         db.close()
 

@@ -211,6 +211,16 @@ class TaskFeed:
             code = NO_EXIT if exit_code is None else exit_code
         self.tries.append(pack_try(task_id, try_number, codes[executor], host, pid, thread, started, ended, code, self.state_codes[outcome], time))
 
+    def local_try_ended(self, task: HeldTask, executor: str | None, thread: str, started: float, ended: float, outcome: str) -> None:
+        """A try of a held task ran on ``thread`` of this process and ended; the task moved to
+        ``outcome`` at ``ended``. One FULL row if nobody has published the task yet, else a
+        LOCAL_TRY row. (The kernel's hot path packs the same rows inline.)"""
+        codes, state = self.codes, self.state_codes[outcome]
+        if self.unpublished.pop(task.id, None) is not None:
+            self.full.append(pack_full(task.id, codes[task.func_name], task.submitted, task.try_no, codes[executor], task.launched, codes[thread], started, ended, state))
+        else:
+            self.local_tries.append(pack_local_try(task.id, task.try_no, codes[executor], codes[thread], started, ended, state))
+
     def state(self, task_id: int, tries: int, state: str, time: float, executor: str | None) -> None:
         """A task entered ``state`` after ``tries`` failed tries, outside a try."""
         self.states.append(pack_state(task_id, tries, self.state_codes[state], time, self.codes[executor]))
