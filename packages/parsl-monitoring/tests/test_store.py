@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -240,7 +241,7 @@ def test_tasks_published_by_a_drain_and_tasks_in_one_row_are_stored_alike(tmp_pa
         assert db.execute("SELECT count(*) FROM task_final WHERE state = 'exec_done'").fetchone()[0] == len(futs)
         for tid, seq in _transitions(db).items():
             states = ["pending"] + [s for s, _ in seq]
-            assert all((a, b) in _ALLOWED for a, b in zip(states, states[1:])), (tid, seq)
+            assert all((a, b) in _ALLOWED for a, b in pairwise(states)), (tid, seq)
     finally:
         db.close()
 

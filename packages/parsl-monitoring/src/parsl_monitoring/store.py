@@ -112,7 +112,8 @@ class SqliteMonitor(Monitor):
             start_new_session=True,
         )
         self._pipe = self._proc.stdin
-        widen_pipe(self._pipe.fileno())  # a whole batch fits: the drain thread never waits on the writer
+        if self._pipe is not None:
+            widen_pipe(self._pipe.fileno())  # a whole batch fits: the drain thread never waits on the writer
         self._writer = threading.Thread(target=self._run_drain, name="parsl-monitoring-drain", daemon=True)
         self._writer.start()
         if self._progress_wanted:

@@ -77,6 +77,10 @@ class TaskRecord:
         "submitted",
         "try_no",
     )
+    #: monitoring only, set by the kernel (time.time()): when it was submitted, and when its
+    #: latest try was launched (unset until then)
+    submitted: float
+    launched: float | None
 
     def __init__(
         self,

@@ -2,8 +2,8 @@
 
 ::
 
-    kernel threads ── task / launch / try / state ──▶ TaskFeed    (hot path: one packed row
-                      / failed                            │         appended per event)
+    kernel threads ── task / launch / try / state ──▶ TaskFeed    (hot path: packed rows; a
+                      / failed                            │         short task is one row)
     Monitor (its own thread) ◀── drain() every so often ──┘ ──▶ batches ──▶ its store
     executor ── block_event(executor, block, event) ──▶ Monitor          (rare: a method call)
     kernel ── close() ──────────────────────────────▶ Monitor          (drain the rest; idempotent)
