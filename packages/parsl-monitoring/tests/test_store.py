@@ -518,3 +518,14 @@ def test_a_try_on_a_worker_process_is_recorded_where_it_ran():
         assert db.execute("SELECT executor FROM task_final WHERE task_id = ?", (fut.tid,)).fetchone()[0] == "htex_where"
     finally:
         db.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are a Linux feature")
+def test_the_writer_pipe_holds_a_whole_batch():
+    """The drain thread's write must not wait for the writer: the pipe is widened to 1 MiB."""
+    import fcntl
+
+    monitor = SqliteMonitor()
+    with parsl.load(parsl.Config(monitoring=monitor)):
+        assert monitor._pipe is not None
+        assert fcntl.fcntl(monitor._pipe.fileno(), fcntl.F_GETPIPE_SZ) >= 1 << 20

@@ -43,17 +43,17 @@ INSERTS = {
 HEADER = struct.Struct("!I")
 PAUSE = 0.05  # seconds asleep whenever the pipe is empty (the driver sends every 0.05 s)
 PIPE_SIZE = 1 << 20  # what an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)
-_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named by the fcntl module only from Python 3.10 on Linux
 
 
 def widen_pipe(fd: int, size: int = PIPE_SIZE) -> None:
-    """Ask Linux for a ``size``-byte pipe buffer on ``fd`` (default 64 KiB); elsewhere, or when
-    refused, the pipe stays as it is and only the writer's latency grows."""
+    """Ask Linux for a ``size``-byte buffer on the pipe ``fd`` (its default is 64 KiB);
+    elsewhere, or when refused, the pipe stays as it is: a batch larger than the buffer then
+    waits for the writer to read, as any pipe write does."""
     try:
         import fcntl
 
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, size)
-    except (ImportError, OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (ImportError, AttributeError, OSError):  # not Linux, or over the system's limit
         pass
 
 
