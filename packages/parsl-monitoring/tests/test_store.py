@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from itertools import pairwise
 from pathlib import Path
 
@@ -529,3 +529,24 @@ def test_the_writer_pipe_holds_a_whole_batch():
     with parsl.load(parsl.Config(monitoring=monitor)):
         assert monitor._pipe is not None
         assert fcntl.fcntl(monitor._pipe.fileno(), fcntl.F_GETPIPE_SZ) >= 1 << 20
+
+
+def test_a_monitoring_bug_at_the_end_of_a_try_does_not_leave_the_task_unfinished(caplog):
+    """The end of a try is recorded in a future's callback, where an exception would be
+    swallowed and the task never finish: the kernel logs it and stops recording that task."""
+
+    class Broken(deque):
+        def append(self, row):  # type: ignore[no-untyped-def]
+            raise RuntimeError("planted: the feed cannot take this row")
+
+    monitor = SqliteMonitor()
+    monitor.feed.full = Broken()
+    monitor.feed.local_tries = Broken()
+
+    @python_app
+    def one():
+        return 1
+
+    with parsl.load(parsl.Config(monitoring=monitor)):
+        assert one().result(timeout=30) == 1
+    assert "monitoring could not record task" in caplog.text and "planted" in caplog.text

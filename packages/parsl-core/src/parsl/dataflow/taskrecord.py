@@ -6,6 +6,7 @@ and may read it as upstream's dict: ``record['id']``, ``record['func_name']``,
 """
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable
@@ -16,6 +17,7 @@ from ..interfaces.task_feed import pack_state as _pack_state
 from .states import Event, States, next_state
 
 _time = time.time
+logger = logging.getLogger(__name__)
 _LAUNCHED, _RUNNING = States.launched, States.running
 
 #: upstream task-record keys readable with ``record[key]``, and the attribute each reads
@@ -136,25 +138,29 @@ class TaskRecord:
         log = self.log
         # (a first launch, from pending, is recorded by the kernel's _send: skip it early)
         if log is not None and (new is not _LAUNCHED or old is _LAUNCHED or old is _RUNNING):
-            ex = self.executor
-            label = ex.label if ex is not None else None  # executor_label, inline on the hot path
-            if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
-                run, self.run = self.run, None
-                if run is None or isinstance(run, tuple):
+            try:  # free in CPython 3.11 unless it raises
+                ex = self.executor
+                label = ex.label if ex is not None else None  # executor_label, inline on the hot path
+                if (old is _LAUNCHED or old is _RUNNING) and new is not _RUNNING:  # a try ended
+                    run, self.run = self.run, None
+                    if run is None or isinstance(run, tuple):
+                        log.publish(self.id)
+                        log.try_ended(self.id, self.try_no, label, run, new._value_, _time())
+                    else:  # a python app timed by a thread of this process: its future has the run
+                        # the row is packed here, unrolled (the hot path): a FULL row when this
+                        # task's row is not out yet (see parsl.interfaces.task_feed), else a short one
+                        codes = log.codes
+                        if log.unpublished.pop(self.id, None) is not None:
+                            log.full.append(_pack_full(self.id, codes[self.func_name], self.submitted, self.try_no, codes[label], self.launched, codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
+                        else:
+                            log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
+                else:
                     log.publish(self.id)
-                    log.try_ended(self.id, self.try_no, label, run, new._value_, _time())
-                else:  # a python app timed by a thread of this process: its future has the run
-                    # the row is packed here, unrolled (the hot path): a FULL row when this
-                    # task's row is not out yet (see parsl.interfaces.task_feed), else a short one
-                    codes = log.codes
-                    if log.unpublished.pop(self.id, None) is not None:
-                        log.full.append(_pack_full(self.id, codes[self.func_name], self.submitted, self.try_no, codes[label], self.launched, codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
-                    else:
-                        log.local_tries.append(_pack_local_try(self.id, self.try_no, codes[label], codes[run.parsl_thread], run.parsl_started, run.parsl_ended, log.state_codes[new._value_]))
-            else:
-                log.publish(self.id)
-                # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
-                log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[label]))
+                    # feed.state(...) unrolled; _value_, not .value: Enum.value is a property
+                    log.states.append(_pack_state(self.id, self.fail_count, log.state_codes[new._value_], _time(), log.codes[label]))
+            except Exception:  # a bug of monitoring's must not leave the task unfinished
+                self.log = None
+                logger.exception("monitoring could not record task %d moving to %s; it records nothing more of it", self.id, new._value_)
         return new
 
     @property
