@@ -99,6 +99,13 @@ def test_same_results_as_upstream(name: str, upstream_python: pathlib.Path, tmp_
     script = SCRIPTS / name
     theirs = _start(upstream_python, script, tmp_path / "upstream")
     ours = _start(sys.executable, script, tmp_path / "ours")
-    expected = _result(theirs, f"upstream parsl {UPSTREAM}")
-    got = _result(ours, "ours")
+    try:
+        expected: list[object] | None = _result(theirs, f"upstream parsl {UPSTREAM}")
+    except AssertionError:
+        expected = None
+    got = _result(ours, "ours")  # ours is never retried
+    if expected is None:
+        # upstream's own run is tried once more, alone: the reference is upstream's behaviour,
+        # not its flakiness (once, under load, its userguide.py concat left no all.txt)
+        expected = _result(_start(upstream_python, script, tmp_path / "upstream-again"), f"upstream parsl {UPSTREAM} (second run)")
     assert got == expected

@@ -197,3 +197,19 @@ def test_a_drain_publishes_held_tasks_with_their_launch_and_their_try_then_comes
 
 def _all_rows_of(batch, names: dict | None = None, state_names: dict | None = None) -> dict[str, list[tuple]]:
     return {table: r for table, r in rows(batch, {} if names is None else names, {} if state_names is None else state_names)}
+
+
+def test_a_drain_can_leave_young_tasks_held_so_that_they_may_end_in_one_row():
+    import time
+
+    feed = TaskFeed()
+    old, young = _Task(1, "inc", time.time() - 5), _Task(2, "inc", time.time())
+    feed.hold(old)
+    feed.hold(young)
+    batch = feed.drain(hold_for=1.0)
+    assert [r[0] for r in rows(batch, {}, {}).__next__()[1]] == [1]  # only the old one's task row
+    assert list(feed.unpublished) == [2]
+    young.launch("threads", 0.5)
+    feed.local_try_ended(young, "threads", "t", 1.0, 2.0, "exec_done")
+    assert len(feed.full) == 1
+    assert not feed.unpublished and count_tasks(feed.drain()) == 1

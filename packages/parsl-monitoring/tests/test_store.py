@@ -183,8 +183,8 @@ class _CountingFeed(TaskFeed):
         super().__init__()
         self.counts = {"full": 0, "published": 0}
 
-    def drain(self):  # type: ignore[no-untyped-def]
-        batch = super().drain()
+    def drain(self, hold_for: float = 0.0):  # type: ignore[no-untyped-def]
+        batch = super().drain(hold_for)
         self.counts["full"] += len(batch.full) // FULL.size
         self.counts["published"] += len(batch.tasks) // TASK.size
         return batch

@@ -181,14 +181,14 @@ class SqliteMonitor(Monitor):
 
     def _run_drain(self) -> None:
         while not self._stop.wait(self.flush_interval):
-            self._flush()
+            self._flush(hold_for=self.flush_interval)  # a task that ends by the next drain: one row
 
-    def _flush(self) -> None:
+    def _flush(self, hold_for: float = 0.0) -> None:
         with self._send_lock:  # the drain thread, progress displays, close()
-            self._flush_locked()
+            self._flush_locked(hold_for)
 
-    def _flush_locked(self) -> None:
-        batch = self.feed.drain()
+    def _flush_locked(self, hold_for: float = 0.0) -> None:
+        batch = self.feed.drain(hold_for)
         blocks = [self._blocks.popleft() for _ in range(len(self._blocks))]
         if not (batch or blocks):
             return

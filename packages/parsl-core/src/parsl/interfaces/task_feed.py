@@ -44,12 +44,14 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections import deque
 from collections.abc import Hashable, Iterator
 from itertools import repeat, starmap
 from typing import Any, NamedTuple, Protocol
 
 MESSAGE_LIMIT = 2000
+_now = time.time
 
 #: a task row: ``(task_id, app-name code, time.time() when submitted)``
 TASK = struct.Struct("<qid")
@@ -235,11 +237,21 @@ class TaskFeed:
 
     # -- the monitor's side (one thread at a time) ----------------------------------------
 
-    def drain(self) -> Batch:
-        """Everything recorded so far, taken out of the feed, held tasks published first."""
+    def drain(self, hold_for: float = 0.0) -> Batch:
+        """Everything recorded so far, taken out of the feed, held tasks published first: all
+        of them, or those held for at least ``hold_for`` seconds (the others may yet end and go
+        out in one row; a monitor that drains every ``t`` seconds passes ``t``, so that a task
+        shows up within two drains)."""
         publish = self.publish
-        for task_id in list(self.unpublished):  # a snapshot: the kernel holds more meanwhile
-            publish(task_id)
+        if hold_for <= 0:
+            for task_id in list(self.unpublished):  # a snapshot: the kernel holds more meanwhile
+                publish(task_id)
+        else:
+            cutoff = _now() - hold_for
+            for task_id, task in list(self.unpublished.items()):  # in the order they were held
+                if task.submitted > cutoff:
+                    break
+                publish(task_id)
         queues = (self.tasks, self.edges, self.launches, self.tries, self.local_tries, self.states, self.full)
         tasks, edges, launches, tries, local_tries, states, full = (b"".join(_take(q)) for q in queues)
         failures = _take(self._failures)
