@@ -16,8 +16,9 @@
 record goes into :attr:`TaskFeed.unpublished`, with its submission and launch times as
 attributes. Whoever first pops it from there (``dict.pop`` is atomic) writes its row: the end
 of its first try, which then writes one FULL row for all three (the usual fate of a short task,
-which ends within one drain interval), or the monitor's next drain, which writes its task row
-and, if it was launched by then, its launch row, so that a live view sees tasks in flight.
+which ends within one drain interval), or a drain of the monitor's once the task has been held
+for ``hold_for`` seconds (one drain interval), which writes its task row and, if it was
+launched by then, its launch row, so that a live view sees tasks waiting and in flight.
 A no-op task is then one row instead of three: rows are what monitoring costs the workflow's
 core (measured: each row cost about 1-2 µs in a 100,000-task run, several times what the
 packing itself costs in a loop).
