@@ -394,3 +394,66 @@ def test_the_watchdog_forgets_calls_that_ended():
     for _ in range(2000):
         wd.disarm(wd.arm(3600.0, "ended"))
     assert len(wd._heap) <= 1025
+
+
+def test_a_timeout_that_fires_before_arm_returns_is_still_an_app_timeout(monkeypatch):
+    """With a deadline of a few hundred µs the watchdog can fire while ``arm()`` is still
+    returning: the asynchronous exception then lands before the call is under way. It must
+    still reach the caller as AppTimeout, never as the internal exception (seen once in CI)."""
+    from parsl.app import walltime as wt
+
+    real_arm = wt.Watchdog.arm
+
+    def slow_arm(self, seconds, name="app"):  # type: ignore[no-untyped-def]
+        token = real_arm(self, seconds, name)
+        time.sleep(0.05)  # the deadline passes here; the exception lands on the next bytecode
+        return token
+
+    monkeypatch.setattr(wt.Watchdog, "arm", slow_arm)
+    got: list[BaseException | str] = []
+
+    def in_a_thread() -> None:  # not the main thread: the watchdog, not SIGALRM, times it
+        try:
+            got.append(str(wt.call_with_walltime(sum, 0.001, "early", [1, 2])))
+        except BaseException as e:
+            got.append(e)
+
+    t = threading.Thread(target=in_a_thread)
+    t.start()
+    t.join(10)
+    assert len(got) == 1 and isinstance(got[0], AppTimeout), got
+
+
+EARLY_ALARM_PROBE = """
+import signal, time
+from parsl.app import walltime as wt
+from parsl.app.errors import AppTimeout
+
+real_setitimer = signal.setitimer
+
+def slow_setitimer(which, seconds, interval=0.0):
+    old = real_setitimer(which, seconds, interval)
+    if seconds:
+        time.sleep(0.05)  # the alarm rings here, before the call is under way
+    return old
+
+wt.signal.setitimer = slow_setitimer
+assert wt._alarm_free()
+try:
+    wt.call_with_walltime(sum, 0.001, "early", [1, 2])
+    print("no timeout")
+except AppTimeout:
+    print("AppTimeout")
+"""
+
+
+def test_an_alarm_that_fires_while_it_is_being_set_is_still_an_app_timeout(tmp_path):
+    """The same race on the SIGALRM path, in the main thread of a fresh process (as in a
+    worker process, where SIGALRM is free)."""
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(EARLY_ALARM_PROBE)
+    p = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "AppTimeout", (p.returncode, p.stdout, p.stderr[-2000:])

@@ -180,10 +180,10 @@ def _call_with_alarm(func: Callable[..., Any], walltime: float, name: str, args:
             armed[0] = False
             raise _WalltimeExpired()
 
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, walltime)
     try:
         try:
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, walltime)  # inside the try: it may fire at once
             return func(*args, **kwargs)
         finally:
             try:
@@ -203,12 +203,16 @@ def call_with_walltime(func: Callable[..., Any], walltime: float, name: str, /, 
     I/O) at the deadline; elsewhere the watchdog thread does the work."""
     if _alarm_free():
         return _call_with_alarm(func, walltime, name, args, kwargs)
-    token = _watchdog.arm(walltime, name)
+    token = None
     try:
         try:
+            # armed inside the try: with a deadline of a few hundred µs the watchdog can fire
+            # before arm() has returned, and the timeout must still become an AppTimeout
+            token = _watchdog.arm(walltime, name)
             return func(*args, **kwargs)
         finally:
-            _watchdog.disarm(token)
+            if token is not None:
+                _watchdog.disarm(token)
     except _WalltimeExpired:
         raise _timeout_error(name, walltime) from None
 
