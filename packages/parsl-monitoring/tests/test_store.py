@@ -45,6 +45,15 @@ def _transitions(db: sqlite3.Connection) -> dict[int, list[tuple[str, int]]]:
     return out
 
 
+def _fails_its_first_try(path):
+    """Counts its tries in the file ``path``; the first raises."""
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    open(path, "w").write(str(n + 1))
+    if n == 0:
+        raise RuntimeError("first try fails")
+    return n
+
+
 def test_every_task_and_transition_is_stored_and_consistent(tmp_path):
     counter = tmp_path / "tries"
 
@@ -56,13 +65,7 @@ def test_every_task_and_transition_is_stored_and_consistent(tmp_path):
     def boom(x):
         raise ValueError(f"boom at {x}")
 
-    @python_app
-    def flaky(path):
-        n = int(open(path).read()) if os.path.exists(path) else 0
-        open(path, "w").write(str(n + 1))
-        if n == 0:
-            raise RuntimeError("first try fails")
-        return n
+    flaky = python_app(_fails_its_first_try)
 
     @python_app(cache=True)
     def cached(x):
@@ -209,13 +212,7 @@ def test_tasks_published_by_a_drain_and_tasks_in_one_row_are_stored_alike(tmp_pa
         time.sleep(seconds)
         return seconds
 
-    @python_app
-    def flaky(path):
-        n = int(open(path).read()) if os.path.exists(path) else 0
-        open(path, "w").write(str(n + 1))
-        if n == 0:
-            raise RuntimeError("first try fails")
-        return n
+    flaky = python_app(_fails_its_first_try)
 
     with parsl.load(parsl.Config(monitoring=monitor, retries=1)) as dfk:
         futs = [noop(i) for i in range(1500)]

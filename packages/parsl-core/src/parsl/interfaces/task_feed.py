@@ -41,6 +41,7 @@ row uses has its name in the same batch or an earlier one.
 """
 from __future__ import annotations
 
+import math
 import os
 import socket
 import struct
@@ -244,15 +245,12 @@ class TaskFeed:
         out in one row; a monitor that drains every ``t`` seconds passes ``t``, so that a task
         shows up within two drains)."""
         publish = self.publish
-        if hold_for <= 0:
-            for task_id in list(self.unpublished):  # a snapshot: the kernel holds more meanwhile
-                publish(task_id)
-        else:
-            cutoff = _now() - hold_for
-            for task_id, task in list(self.unpublished.items()):  # in the order they were held
-                if task.submitted > cutoff:
-                    break
-                publish(task_id)
+        cutoff = _now() - hold_for if hold_for > 0 else math.inf
+        # a snapshot (the kernel holds more meanwhile), in the order the tasks were held
+        for task_id, task in list(self.unpublished.items()):
+            if task.submitted > cutoff:
+                break
+            publish(task_id)
         queues = (self.tasks, self.edges, self.launches, self.tries, self.local_tries, self.states, self.full)
         tasks, edges, launches, tries, local_tries, states, full = (b"".join(_take(q)) for q in queues)
         failures = _take(self._failures)
